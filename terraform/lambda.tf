@@ -11,10 +11,38 @@
 locals {
   package_hash = filebase64sha256(var.package_path)
 
-  db_env = {
-    DB_HOST = aws_rds_cluster.this.endpoint
-    DB_PORT = tostring(local.db_port)
-    DB_NAME = var.db_name
+  # Environment per function: exactly the names of CONTRACT.md (tests/terraform
+  # checks them against service/config.py API_ENV, MIGRATE_ENV, ROTATE_ENV).
+  api_env = {
+    DB_SECRET_ARN                = aws_secretsmanager_secret.app.arn
+    DB_HOST                      = aws_rds_cluster.this.endpoint
+    DB_PORT                      = tostring(local.db_port)
+    DB_NAME                      = var.db_name
+    IMAGES_BUCKET                = aws_s3_bucket.images.id
+    LOG_LEVEL                    = var.log_level
+    TRACING_ENABLED              = "true"
+    IMAGE_URL_EXPIRES            = tostring(var.image_url_expires_seconds)
+    POWERTOOLS_SERVICE_NAME      = "${var.name}-api"
+    POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+  }
+
+  migrate_env = {
+    DB_ADMIN_SECRET_ARN     = local.master_secret_arn
+    DB_SECRET_ARN           = aws_secretsmanager_secret.app.arn
+    DB_HOST                 = aws_rds_cluster.this.endpoint
+    DB_PORT                 = tostring(local.db_port)
+    DB_NAME                 = var.db_name
+    LOG_LEVEL               = var.log_level
+    POWERTOOLS_SERVICE_NAME = "${var.name}-migrate"
+  }
+
+  rotate_env = {
+    DB_ADMIN_SECRET_ARN     = local.master_secret_arn
+    DB_HOST                 = aws_rds_cluster.this.endpoint
+    DB_PORT                 = tostring(local.db_port)
+    DB_NAME                 = var.db_name
+    LOG_LEVEL               = var.log_level
+    POWERTOOLS_SERVICE_NAME = "${var.name}-rotate"
   }
 }
 
@@ -39,15 +67,7 @@ resource "aws_lambda_function" "api" {
   kms_key_arn                    = aws_kms_key.this.arn
 
   environment {
-    variables = merge(local.db_env, {
-      DB_SECRET_ARN                = aws_secretsmanager_secret.app.arn
-      IMAGES_BUCKET                = aws_s3_bucket.images.id
-      LOG_LEVEL                    = var.log_level
-      TRACING_ENABLED              = "true"
-      IMAGE_URL_EXPIRES            = tostring(var.image_url_expires_seconds)
-      POWERTOOLS_SERVICE_NAME      = "${var.name}-api"
-      POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
-    })
+    variables = local.api_env
   }
 
   vpc_config {
@@ -104,12 +124,7 @@ resource "aws_lambda_function" "migrate" {
   kms_key_arn                    = aws_kms_key.this.arn
 
   environment {
-    variables = merge(local.db_env, {
-      DB_ADMIN_SECRET_ARN     = local.master_secret_arn
-      DB_SECRET_ARN           = aws_secretsmanager_secret.app.arn
-      LOG_LEVEL               = var.log_level
-      POWERTOOLS_SERVICE_NAME = "${var.name}-migrate"
-    })
+    variables = local.migrate_env
   }
 
   vpc_config {
@@ -154,11 +169,7 @@ resource "aws_lambda_function" "rotate" {
   kms_key_arn                    = aws_kms_key.this.arn
 
   environment {
-    variables = merge(local.db_env, {
-      DB_ADMIN_SECRET_ARN     = local.master_secret_arn
-      LOG_LEVEL               = var.log_level
-      POWERTOOLS_SERVICE_NAME = "${var.name}-rotate"
-    })
+    variables = local.rotate_env
   }
 
   vpc_config {

@@ -99,10 +99,8 @@ def _storage_type(kind: str, storage: str) -> object:
     wrappers = re.findall(r"List|Map", m.group(2))
     for i, w in enumerate(reversed(wrappers)):
         outer = i == len(wrappers) - 1
-        if w == "Map":
-            cty = ["map", cty]
-        else:
-            cty = ["set" if outer and kind == "set" else "list", cty]
+        collection = "map" if w == "Map" else ("set" if outer and kind == "set" else "list")
+        cty = [collection, cty]
     return cty
 
 
@@ -123,7 +121,9 @@ class _Module:
             self.struct_fns[m.group(1)] = js[m.start() : end]
         self.ifaces: dict[str, dict[str, bool]] = {}
         for m in _IFACE_RE.finditer(dts):
-            self.ifaces[m.group(1)] = {p.group(1): p.group(2) is None for p in _PROP_RE.finditer(m.group(2))}
+            self.ifaces[m.group(1)] = {
+                p.group(1): p.group(2) is None for p in _PROP_RE.finditer(m.group(2))
+            }
 
     # -- computed attributes (getters) ------------------------------------
     def object_type(self, ref_class: str, seen: frozenset[str] = frozenset()) -> object:
@@ -277,9 +277,18 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         wheel = args.wheel
         if wheel is None:
-            subprocess.run(  # noqa: S603 - fixed argv, no shell
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-                 f"{PACKAGE}=={args.version}", "-d", tmp],
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "--quiet",
+                    f"{PACKAGE}=={args.version}",
+                    "-d",
+                    tmp,
+                ],
                 check=True,
             )
             wheel = next(Path(tmp).glob("*.whl"))
@@ -290,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         gz.write(data)
     args.output.write_bytes(buf.getvalue())
     print(
-        f"{args.output}: {len(doc['resources'])} resources, {len(doc['data_sources'])} data sources,"
+        f"{args.output}: {len(doc['resources'])} resources,"
+        f" {len(doc['data_sources'])} data sources,"
         f" aws {doc['source']['provider_version']} from {doc['source']['package']};"
         f" {len(data) // 1024} KiB JSON, {len(buf.getvalue()) // 1024} KiB gzipped"
     )

@@ -86,7 +86,9 @@ class SchemaOnlyProvider(rpc.ProviderServicer):
     def GetMetadata(self, request, context):
         return pb.GetMetadata.Response(
             server_capabilities=pb.ServerCapabilities(get_provider_schema_optional=False),
-            resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in self.schema["resources"]],
+            resources=[
+                pb.GetMetadata.ResourceMetadata(type_name=n) for n in self.schema["resources"]
+            ],
             data_sources=[
                 pb.GetMetadata.DataSourceMetadata(type_name=n) for n in self.schema["data_sources"]
             ],
