@@ -33,6 +33,20 @@ resource "aws_rds_cluster_parameter_group" "this" {
     value = "CONNECT,QUERY_DCL,QUERY_DDL"
   }
 
+  # Frozen Lambda containers keep their connection open; MySQL's default
+  # 8-hour wait_timeout would keep a scale-to-zero instance from ever pausing.
+  # Cluster-level default of an instance parameter; the service recycles its
+  # pooled connection well below it and pings before use.
+  parameter {
+    name  = "wait_timeout"
+    value = tostring(var.db_idle_connection_timeout)
+  }
+
+  parameter {
+    name  = "interactive_timeout"
+    value = tostring(var.db_idle_connection_timeout)
+  }
+
   tags = local.tags
 }
 

@@ -150,6 +150,17 @@ variable "db_seconds_until_auto_pause" {
   }
 }
 
+variable "db_idle_connection_timeout" {
+  description = "MySQL wait_timeout/interactive_timeout in seconds: idle connections of frozen Lambda containers close after it, so the instance can pause (the service's pool_recycle must stay below it)."
+  type        = number
+  default     = 600
+
+  validation {
+    condition     = var.db_idle_connection_timeout >= 60 && var.db_idle_connection_timeout <= 28800
+    error_message = "db_idle_connection_timeout must be between 60 and 28800."
+  }
+}
+
 variable "db_instance_count" {
   description = "Number of db.serverless instances (1 = writer only; 2+ adds readers in other AZs for failover)."
   type        = number

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.terraform.harness import tfconfig
@@ -124,3 +126,15 @@ def test_hygiene_fails_on_broken_copy(tf_copy, edits, problem):
     broken = tfconfig.load(tf_copy(edits))
 
     assert problem in tfconfig.hygiene_problems(broken)
+
+
+def test_readme_lists_every_input_and_output(tf_dir, tf_config):
+    readme = (tf_dir / "README.md").read_text()
+    inputs = readme.split("## Inputs", 1)[1].split("## Outputs", 1)[0]
+    outputs = readme.split("## Outputs", 1)[1]
+
+    listed_inputs = set(re.findall(r"^\| `(\w+)` \|", inputs, re.MULTILINE))
+    listed_outputs = set(re.findall(r"^\| `(\w+)` \|", outputs, re.MULTILINE))
+
+    assert listed_inputs == set(tf_config.variables)
+    assert listed_outputs == set(tf_config.outputs)

@@ -119,6 +119,7 @@ def test_aurora_serverless_v2_settings(tf_config):
     assert cluster["backup_retention_period"] == "${var.db_backup_retention_days}"
     assert set(cluster["enabled_cloudwatch_logs_exports"]) >= {"error", "slowquery", "audit"}
     assert params["require_secure_transport"] == "ON"
+    assert params["wait_timeout"] == "${tostring(var.db_idle_connection_timeout)}"
 
 
 def test_app_secret_rotates_every_7_days_without_immediate_rotation(tf_config):
