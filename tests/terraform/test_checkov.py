@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,21 @@ def test_every_skip_is_justified_inline(tf_dir, report):
 
     assert unjustified == []
     assert len(skips) == report["summary"]["skipped"]
+
+
+def test_no_stale_skip(tf_dir, tmp_path):
+    # Without the skip comments, exactly the skipped checks fail: no skip hides nothing.
+    copy = tmp_path / "terraform"
+    copy.mkdir()
+    skipped: Counter[str] = Counter()
+    for path in tf_dir.glob("*.tf"):
+        lines = path.read_text().splitlines(keepends=True)
+        skipped.update(m.group(1) for line in lines if (m := _SKIP.search(line)))
+        (copy / path.name).write_text("".join(line for line in lines if not _SKIP.search(line)))
+
+    failed = Counter(c["check_id"] for c in run_checkov(copy)["results"]["failed_checks"])
+
+    assert failed == skipped
 
 
 def test_checkov_fails_on_broken_copy(tf_copy):
