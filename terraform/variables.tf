@@ -337,9 +337,9 @@ variable "metrics_namespace" {
 ################################################################################
 
 variable "stage_name" {
-  description = "API Gateway stage name (the path prefix of the execute-api URL)."
+  description = "API Gateway stage name: the first path segment of the execute-api URL (not of the custom domain), so not v1: the routes already start with /v1."
   type        = string
-  default     = "v1"
+  default     = "api"
 }
 
 variable "api_throttling_rate_limit" {
