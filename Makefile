@@ -20,11 +20,19 @@ $(VENV)/.dev: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.runtime
 
+# checkov pins an old boto3 and ships a module named hcl2 that shadows
+# python-hcl2, so it gets a virtual environment of its own.
+CHECKOV_VERSION := 3.3.30
+.venv-checkov/bin/checkov:
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --upgrade pip
+	.venv-checkov/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+
 run: $(VENV)/.runtime  ## run the API on http://127.0.0.1:5000 (SQLite + local images, migrated)
 	$(BIN)/flask --app service db upgrade
 	$(BIN)/flask --app service run
 
-test: $(VENV)/.dev  ## the whole test suite (needs MariaDB/MySQL on 127.0.0.1:3306)
+test: $(VENV)/.dev .venv-checkov/bin/checkov  ## the whole suite (needs MySQL on 127.0.0.1:3306)
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.dev
@@ -37,4 +45,4 @@ typecheck: $(VENV)/.dev
 check: lint typecheck test
 
 clean:
-	rm -rf $(VENV) build dist instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov build dist instance .pytest_cache .mypy_cache .ruff_cache

@@ -9,7 +9,7 @@ from typing import Any
 import click
 from flask import Flask
 
-from service import auth, storage
+from service import auth, observability, storage
 from service.config import from_env
 from service.db import configure_database, register_engine_events
 from service.errors import register_error_handlers
@@ -30,6 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.mimetype = "application/json; charset=utf-8"  # type: ignore[attr-defined]
     app.url_map.converters["id"] = PositiveIdConverter
 
+    observability.init_app(app)
     configure_database(app)
     db.init_app(app)
     register_engine_events(app)

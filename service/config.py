@@ -8,11 +8,13 @@ Variable                    Meaning                                    Default
 ``DATABASE_URL``            SQLAlchemy URL (local runs, tests)         SQLite in the instance folder
 ``DB_SECRET_ARN``           Secrets Manager ARN of the app's DB        unset (use DATABASE_URL)
                             credentials; wins over DATABASE_URL
+``DB_ADMIN_SECRET_ARN``     Master secret (migration and rotation)     unset
 ``DB_HOST``                 Database host when the secret lacks it     unset
 ``DB_PORT``                 Database port when the secret lacks it     3306
 ``DB_NAME``                 Database name when the secret lacks it     unset
 ``DB_CONNECT_TIMEOUT``      Seconds to wait for a DB connection        5
-``DB_TLS_CA``               CA bundle for TLS to the database          bundled RDS CA (AWS only)
+``DB_READ_TIMEOUT``         Seconds to wait for a DB answer            15
+``DB_TLS_CA``               CA bundle for TLS to the database          bundled RDS CA
 ``IMAGES_BUCKET``           S3 bucket for product images               unset (use IMAGES_DIR)
 ``IMAGES_DIR``              Local folder for images                    ``<instance>/images``
 ``IMAGE_URL_EXPIRES``       Lifetime of download URLs, seconds         300
@@ -41,8 +43,13 @@ API_ENV = frozenset(
         "DB_HOST",
         "DB_PORT",
         "DB_NAME",
+        "DB_CONNECT_TIMEOUT",
+        "DB_READ_TIMEOUT",
         "IMAGES_BUCKET",
         "IMAGE_URL_EXPIRES",
+        "BCRYPT_ROUNDS",
+        "AUTH_CACHE_SIZE",
+        "AUTH_CACHE_TTL",
         "LOG_LEVEL",
         "TRACING_ENABLED",
         "POWERTOOLS_SERVICE_NAME",
@@ -63,6 +70,8 @@ MIGRATE_ENV = frozenset(
 ROTATE_ENV = frozenset(
     {"DB_ADMIN_SECRET_ARN", "DB_HOST", "DB_PORT", "DB_NAME", "LOG_LEVEL", "POWERTOOLS_SERVICE_NAME"}
 )
+# Never set on Lambda: local runs and tests only.
+LOCAL_ENV = frozenset({"DATABASE_URL", "IMAGES_DIR", "SECRET_KEY", "DB_TLS_CA"})
 
 MAX_IMAGE_BYTES = 4 * 1024 * 1024  # Lambda's 6 MB payload limit minus base64 overhead
 
@@ -89,16 +98,21 @@ def as_int(value: str | None, default: int) -> int:
     return int(value)
 
 
-def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config mapping from environment variables."""
-    env = os.environ if environ is None else environ
+    env = os.environ if env is None else env
+    on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))  # set by the Lambda runtime
     return {
         "DATABASE_URL": env.get("DATABASE_URL") or None,
         "DB_SECRET_ARN": env.get("DB_SECRET_ARN") or None,
+        "DB_ADMIN_SECRET_ARN": env.get("DB_ADMIN_SECRET_ARN") or None,
         "DB_HOST": env.get("DB_HOST") or None,
         "DB_PORT": as_int(env.get("DB_PORT"), 3306),
         "DB_NAME": env.get("DB_NAME") or None,
         "DB_CONNECT_TIMEOUT": as_int(env.get("DB_CONNECT_TIMEOUT"), 5),
+        "DB_READ_TIMEOUT": as_int(env.get("DB_READ_TIMEOUT"), 15),
+        # Below Aurora's idle timeout (Terraform sets wait_timeout = 600 s).
+        "DB_POOL_RECYCLE": 280,
         "DB_TLS_CA": env.get("DB_TLS_CA") or None,
         "IMAGES_BUCKET": env.get("IMAGES_BUCKET") or None,
         "IMAGES_DIR": env.get("IMAGES_DIR") or None,
@@ -109,6 +123,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
         "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").upper(),
         "TRACING_ENABLED": as_bool(env.get("TRACING_ENABLED")),
+        "LOG_JSON": on_lambda,  # JSON lines for CloudWatch; readable text on a laptop
+        "METRICS_ENABLED": on_lambda,  # EMF lines only where CloudWatch reads them
         "MAX_IMAGE_BYTES": MAX_IMAGE_BYTES,
         # Werkzeug refuses bigger bodies with 413 before parsing them; the
         # slack covers multipart framing around a file of exactly the limit.

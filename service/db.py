@@ -1,7 +1,18 @@
-"""Database URL and engine options for the environment (local file, local MariaDB, Aurora)."""
+"""Database URL, engine options and per-connection credentials for each environment.
+
+- Local default: SQLite in the instance folder.
+- ``DATABASE_URL``: any SQLAlchemy URL; MySQL on loopback runs without TLS,
+  any other MySQL host requires verified TLS.
+- ``DB_SECRET_ARN`` (AWS): the URL carries no credentials; they are read from
+  Secrets Manager when each connection opens, re-read once on access denied.
+"""
 
 from __future__ import annotations
 
+import functools
+import logging
+import ssl
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -9,42 +20,125 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 
 from service.extensions import db
+from service.secrets import SecretCache, SecretUnavailable
+
+logger = logging.getLogger(__name__)
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # Relative: Flask-SQLAlchemy puts the file in the instance folder.
 DEFAULT_SQLITE_URL = "sqlite:///inventory.db"
+RDS_CA_BUNDLE = Path(__file__).resolve().parent / "certs" / "global-bundle.pem"
+ACCESS_DENIED = 1045  # MySQL ER_ACCESS_DENIED_ERROR: the password changed under us
 
 
 def database_url(config: dict[str, Any]) -> URL:
-    """The SQLAlchemy URL from ``DATABASE_URL``, defaulting to SQLite in the instance folder."""
-    url = make_url(config.get("DATABASE_URL") or DEFAULT_SQLITE_URL)
+    """The SQLAlchemy URL: from the secret's location, ``DATABASE_URL``, or local SQLite."""
+    if config.get("DB_SECRET_ARN"):
+        # Host, port and name may also come from the secret at connect time.
+        url = URL.create(
+            "mysql+pymysql",
+            host=config.get("DB_HOST") or "",
+            port=config.get("DB_PORT"),
+            database=config.get("DB_NAME"),
+        )
+    else:
+        url = make_url(config.get("DATABASE_URL") or DEFAULT_SQLITE_URL)
     if url.get_backend_name() in ("mysql", "mariadb"):
         # utf8mb4, or MySQL cannot store characters outside the BMP (emoji).
         url = url.update_query_dict({"charset": "utf8mb4"})
     return url
 
 
+@functools.cache
+def tls_context(ca_file: str) -> ssl.SSLContext:
+    """A verifying TLS context for the database (certificate and host name), built once."""
+    context = ssl.create_default_context(cafile=ca_file)
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def tls_args(host: str | None, config: dict[str, Any]) -> dict[str, Any]:
+    """pymysql arguments for TLS: verified against the RDS CA, except on loopback.
+
+    An explicit context makes pymysql *require* TLS: a server that does not offer
+    it is an error, never a silent fall back to plain text.
+    """
+    if host in LOCAL_HOSTS:
+        # pymysql tries TLS by default: ~19 ms per connection for nothing on loopback.
+        return {"ssl_disabled": True}
+    return {"ssl": tls_context(str(config.get("DB_TLS_CA") or RDS_CA_BUNDLE))}
+
+
 def engine_options(url: URL, config: dict[str, Any]) -> dict[str, Any]:
     """Engine options that fit Lambda: one pooled connection, pre-ping, recycle, short timeouts."""
     if url.get_backend_name() == "sqlite":
-        return {}
-    timeout = int(config["DB_CONNECT_TIMEOUT"])
+        return {"hide_parameters": True}
     connect_args: dict[str, Any] = {
-        "connect_timeout": timeout,
-        "read_timeout": 30,
-        "write_timeout": 30,
+        "connect_timeout": int(config["DB_CONNECT_TIMEOUT"]),
+        "read_timeout": int(config["DB_READ_TIMEOUT"]),
+        "write_timeout": int(config["DB_READ_TIMEOUT"]),
     }
-    if url.host in LOCAL_HOSTS:
-        # pymysql tries TLS by default: ~19 ms per connection for nothing on loopback.
-        connect_args["ssl_disabled"] = True
+    # With a secret the host is known only when connecting: CredentialInjector decides.
+    own_tls = any(key.startswith("ssl") for key in url.query)
+    if not config.get("DB_SECRET_ARN") and not own_tls:
+        connect_args.update(tls_args(url.host, config))
     return {
+        "hide_parameters": True,  # error messages never carry row values (password hashes)
         "pool_size": 1,  # Lambda serves one request at a time per container
         "max_overflow": 10,  # threads in local servers and tests
-        "pool_timeout": timeout,
+        "pool_timeout": int(config["DB_CONNECT_TIMEOUT"]),
         "pool_pre_ping": True,  # a frozen container's connection may be gone
-        "pool_recycle": 280,  # well below wait_timeout and any idle reaper
+        "pool_recycle": config["DB_POOL_RECYCLE"],  # below the server's idle timeout
         "connect_args": connect_args,
     }
+
+
+class CredentialInjector:
+    """A ``do_connect`` hook: current credentials from the secret for every new connection.
+
+    On access denied (a rotation moved the password) it re-reads the secret
+    and retries once, so warm containers survive rotations without errors.
+    """
+
+    def __init__(self, secrets: SecretCache, config: dict[str, Any]) -> None:
+        self.secrets = secrets
+        self.config = config
+        self.refreshes = 0  # how often a refused password was replaced (observability, tests)
+        self.fallback = {
+            "host": config.get("DB_HOST"),
+            "port": config.get("DB_PORT"),
+            "dbname": config.get("DB_NAME"),
+        }
+
+    def _apply(self, secret: dict[str, Any], cparams: dict[str, Any]) -> None:
+        try:
+            cparams["user"] = secret["username"]
+            cparams["password"] = secret["password"]
+        except KeyError as error:
+            raise SecretUnavailable(f"secret {self.secrets.secret_id} lacks {error}") from None
+        host = secret.get("host") or self.fallback["host"]
+        if not host:
+            raise SecretUnavailable("no database host in the secret or DB_HOST")
+        cparams["host"] = host
+        cparams.update(tls_args(host, self.config))
+        cparams["port"] = int(secret.get("port") or self.fallback["port"] or 3306)
+        cparams["database"] = secret.get("dbname") or self.fallback["dbname"]
+
+    def __call__(self, dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        import pymysql
+
+        self._apply(self.secrets.get(), cparams)
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except pymysql.err.OperationalError as error:
+            if error.args[0] != ACCESS_DENIED:
+                raise
+            logger.info("database refused the cached credentials; re-reading the secret")
+        self.refreshes += 1
+        self._apply(self.secrets.get(force_fetch=True), cparams)
+        return dialect.connect(*cargs, **cparams)
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
@@ -66,3 +160,9 @@ def register_engine_events(app: Flask) -> None:
         engine: Engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    if app.config.get("DB_SECRET_ARN"):
+        secrets = SecretCache(app.config["DB_SECRET_ARN"])
+        app.extensions["db_secrets"] = secrets
+        injector = CredentialInjector(secrets, app.config)
+        app.extensions["db_credentials"] = injector
+        event.listen(engine, "do_connect", injector)

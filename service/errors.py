@@ -8,9 +8,11 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from service.extensions import db
+from service.secrets import SecretUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -129,9 +131,9 @@ def _handle_integrity_error(error: IntegrityError) -> Response:
     return problem(409, "The request conflicts with existing data.")
 
 
-def _handle_database_unavailable(error: DBAPIError) -> Response:
+def _handle_database_unavailable(error: Exception) -> Response:
     db.session.rollback()
-    logger.warning("database unavailable: %s", error.orig)
+    logger.warning("database unavailable: %s", getattr(error, "orig", None) or error)
     return _handle_api_error(ServiceUnavailable("The database is unavailable; try again shortly."))
 
 
@@ -158,4 +160,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(IntegrityError, _handle_integrity_error)
     app.register_error_handler(DBAPIError, _handle_dbapi_error)
+    # No credentials (Secrets Manager unreachable) or no free pooled connection.
+    app.register_error_handler(SecretUnavailable, _handle_database_unavailable)
+    app.register_error_handler(PoolTimeout, _handle_database_unavailable)
     app.register_error_handler(Exception, _handle_unexpected)

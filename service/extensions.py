@@ -31,5 +31,4 @@ def init_migrate(app: Flask) -> None:
     """Attach Flask-Migrate; imported lazily because alembic costs ~300 ms at cold start."""
     from flask_migrate import Migrate
 
-    directory = str(app.config["MIGRATIONS_DIR"])
-    Migrate(app, db, directory=directory, render_as_batch=True, compare_type=True)
+    Migrate(app, db, directory=str(app.config["MIGRATIONS_DIR"]))

@@ -3,6 +3,7 @@
 from apig_wsgi import make_lambda_handler
 
 from service import create_app
+from service.observability import instrument
 
 app = create_app()
-handler = make_lambda_handler(app, binary_support=True)
+handler = instrument(make_lambda_handler(app, binary_support=True), app)

@@ -14,6 +14,7 @@ from service.auth import basic_auth
 from service.errors import BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable
 from service.extensions import db
 from service.models import Product, ProductImage
+from service.observability import current_metrics
 from service.schemas import ImageOut, dump
 from service.storage import StorageError, current_store, delete_quietly
 from service.uploads import NotAnImage, detect_image_type, sanitize_file_name
@@ -96,6 +97,7 @@ def create_image(product_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
         db.session.rollback()
         delete_quietly(key)  # no row points at it: remove it so nothing is orphaned
         raise
+    current_metrics().add("ImageBytesUploaded", "Bytes", len(data))
     location = url_for(".get_image", product_id=product.id, image_id=image.id)
     return _image_body(image), 201, {"Location": location}
 

@@ -19,7 +19,6 @@ from tests.terraform.conftest import REPO_ROOT
 CANDIDATES = [
     os.environ.get("CHECKOV"),
     str(REPO_ROOT / ".venv-checkov" / "bin" / "checkov"),
-    "/work/main/.venv-checkov/bin/checkov",
 ]
 _SKIP = re.compile(r"#\s*checkov:skip=([A-Z0-9_]+)(?::(.*))?")
 
@@ -33,7 +32,8 @@ def checkov_binary() -> str:
         return found
     pytest.fail(
         "checkov not found: set CHECKOV or create .venv-checkov "
-        "(python3.11 -m venv .venv-checkov && .venv-checkov/bin/pip install checkov==3.3.30)"
+        "(`make test` does: python3 -m venv .venv-checkov && .venv-checkov/bin/pip install "
+        "checkov==3.3.30)"
     )
 
 

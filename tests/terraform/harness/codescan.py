@@ -79,9 +79,15 @@ def python_files(directory: Path) -> Iterator[Path]:
 
 
 def _is_environ(node: ast.expr) -> bool:
-    return (isinstance(node, ast.Attribute) and node.attr == "environ") or (
-        isinstance(node, ast.Name) and node.id == "environ"
+    # os.environ, or `env`: the name service/config.py gives the environment
+    # mapping. A bare `environ` is a WSGI environ (request data), not the process's.
+    is_os_environ = (
+        isinstance(node, ast.Attribute)
+        and node.attr == "environ"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "os"
     )
+    return is_os_environ or (isinstance(node, ast.Name) and node.id == "env")
 
 
 def env_reads(directory: Path) -> dict[str, set[str]]:

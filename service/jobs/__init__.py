@@ -1,0 +1,1 @@
+"""One-off Lambda entry points in the same package as the API: migrations and rotation."""

@@ -1,0 +1,152 @@
+"""Logs, metrics and tracing: JSON logs with request ids, an access line per request,
+CloudWatch metrics as Embedded Metric Format lines (no API calls), optional X-Ray.
+
+Powertools formats and emits; nothing here calls AWS on the hot path.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import logging
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+logger = logging.getLogger("service.access")
+
+# Request ids of the invocation being served, added to every log line.
+_REQUEST_IDS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "request_ids", default=None
+)
+_HANDLER_MARK = "_inventory_handler"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class RequestIdFilter(logging.Filter):
+    """Copies the current invocation's ids onto each record (Powertools prints extras)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in (_REQUEST_IDS.get() or {}).items():
+            setattr(record, key, value)
+        return True
+
+
+def configure_logging(level: str, *, json_logs: bool, service: str = "inventory-api") -> None:
+    """Send the ``service`` loggers to stdout, as JSON on Lambda, as text locally."""
+    root = logging.getLogger("service")
+    root.setLevel(level)
+    if any(getattr(h, _HANDLER_MARK, False) for h in root.handlers):
+        return  # one handler per process, however many apps are created
+    handler = logging.StreamHandler(sys.stdout)
+    setattr(handler, _HANDLER_MARK, True)
+    if json_logs:
+        from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+        handler.setFormatter(LambdaPowertoolsFormatter(service=service, utc=True))
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(RequestIdFilter())
+    root.addHandler(handler)
+    # The Lambda runtime puts its own handler on the root logger: do not print twice.
+    root.propagate = not json_logs
+
+
+class Metrics:
+    """Counts and timings flushed as one EMF line per invocation; inert when disabled."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._metrics: Any = None
+        if enabled:
+            from aws_lambda_powertools import Metrics as PowertoolsMetrics
+
+            self._metrics = PowertoolsMetrics()
+
+    def add(self, name: str, unit: str, value: float) -> None:
+        if self._metrics is not None:
+            self._metrics.add_metric(name=name, unit=unit, value=value)
+
+    def flush(self) -> None:
+        if self._metrics is not None:
+            self._metrics.flush_metrics(raise_on_empty_metrics=False)
+
+
+def current_metrics() -> Metrics:
+    """The metrics of the running app."""
+    from flask import current_app
+
+    metrics: Metrics = current_app.extensions["metrics"]
+    return metrics
+
+
+def _start_timer() -> None:
+    g.started = time.perf_counter()
+
+
+def _log_request(response: Response) -> Response:
+    elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    route = request.url_rule.rule if request.url_rule else None
+    status = response.status_code
+    logger.info(
+        "%s %s %s %.1fms",
+        request.method,
+        request.path,
+        status,
+        elapsed_ms,
+        extra={
+            "http_method": request.method,
+            "route": route,
+            "path": request.path,
+            "status": status,
+            "latency_ms": round(elapsed_ms, 2),
+        },
+    )
+    metrics = current_metrics()
+    metrics.add("Requests", "Count", 1)
+    metrics.add("Latency", "Milliseconds", elapsed_ms)
+    if status >= 400:
+        metrics.add("Errors4xx" if status < 500 else "Errors5xx", "Count", 1)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Logging, metrics and the per-request access line."""
+    configure_logging(app.config["LOG_LEVEL"], json_logs=app.config["LOG_JSON"])
+    app.extensions["metrics"] = Metrics(app.config["METRICS_ENABLED"])
+    app.before_request(_start_timer)
+    app.after_request(_log_request)
+
+
+def instrument(handler: Callable[[Any, Any], Any], app: Flask) -> Callable[[Any, Any], Any]:
+    """Wrap the Lambda handler: request ids on every log line, metrics flushed, tracing."""
+    metrics: Metrics = app.extensions["metrics"]
+    cold = [True]
+
+    @functools.wraps(handler)
+    def instrumented(event: Any, context: Any) -> Any:
+        request_context = (event.get("requestContext") if isinstance(event, dict) else None) or {}
+        token = _REQUEST_IDS.set(
+            {
+                "apigw_request_id": request_context.get("requestId"),
+                "lambda_request_id": getattr(context, "aws_request_id", None),
+                "cold_start": cold[0],
+            }
+        )
+        cold[0] = False
+        try:
+            return handler(event, context)
+        finally:
+            metrics.flush()
+            _REQUEST_IDS.reset(token)
+
+    if app.config["TRACING_ENABLED"]:
+        # Imported only when asked for: the X-Ray SDK patches boto3 and pymysql.
+        from aws_lambda_powertools import Tracer
+
+        tracer = Tracer(patch_modules=["boto3", "botocore", "pymysql"])
+        return tracer.capture_lambda_handler(instrumented)
+    return instrumented

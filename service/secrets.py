@@ -1,0 +1,83 @@
+"""Database credentials from Secrets Manager: read on first use, cached, re-read on demand.
+
+The function gets the secret's ARN, never the password. After a rotation the
+cached credentials may be refused (MySQL error 1045); ``db.py`` then asks for
+a fresh copy with ``force_fetch=True`` and retries the connection once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_AGE = 3600  # seconds; a rotation is caught earlier by the 1045 retry
+
+
+class SecretUnavailable(Exception):
+    """The secret could not be read or does not hold usable JSON."""
+
+
+class SecretCache:
+    """One secret's JSON value, cached for ``max_age`` seconds (Powertools' parameters pattern)."""
+
+    def __init__(
+        self,
+        secret_id: str,
+        *,
+        max_age: float = DEFAULT_MAX_AGE,
+        client: Any = None,
+        version_stage: str = "AWSCURRENT",
+    ) -> None:
+        self.secret_id = secret_id
+        self.max_age = max_age
+        self.version_stage = version_stage
+        self._client = client
+        self._value: dict[str, Any] | None = None
+        self._fetched_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        # Created on first use: boto3 costs ~150 ms to import.
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3})
+            self._client = boto3.client("secretsmanager", config=config)
+        return self._client
+
+    def get(self, *, force_fetch: bool = False) -> dict[str, Any]:
+        """The secret's JSON; fetched when missing, expired or ``force_fetch``.
+
+        :raise SecretUnavailable: Secrets Manager failed or the value is not a JSON object.
+        """
+        with self._lock:
+            fresh = time.monotonic() - self._fetched_at < self.max_age
+            if self._value is None or force_fetch or not fresh:
+                self._value = self._fetch()
+                self._fetched_at = time.monotonic()
+            return self._value
+
+    def _fetch(self) -> dict[str, Any]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            # Ask for the stage explicitly: a plain read may lag a rotation's finishSecret.
+            response = self.client.get_secret_value(
+                SecretId=self.secret_id, VersionStage=self.version_stage
+            )
+            value = json.loads(response["SecretString"])
+        except (BotoCoreError, ClientError, KeyError, ValueError) as error:
+            # Never log the value; the error text names only the secret and the failure.
+            logger.error("cannot read secret %s: %s", self.secret_id, type(error).__name__)
+            raise SecretUnavailable(f"cannot read secret {self.secret_id}") from error
+        if not isinstance(value, dict):
+            raise SecretUnavailable(f"secret {self.secret_id} is not a JSON object")
+        logger.info("read secret %s (version %s)", self.secret_id, response.get("VersionId"))
+        return value
