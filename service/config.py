@@ -1,0 +1,116 @@
+"""Configuration read from environment variables, with local defaults.
+
+Every setting comes from the environment; nothing is read at import time.
+
+==========================  =========================================  ==========================
+Variable                    Meaning                                    Default
+==========================  =========================================  ==========================
+``DATABASE_URL``            SQLAlchemy URL (local runs, tests)         SQLite in the instance folder
+``DB_SECRET_ARN``           Secrets Manager ARN of the app's DB        unset (use DATABASE_URL)
+                            credentials; wins over DATABASE_URL
+``DB_HOST``                 Database host when the secret lacks it     unset
+``DB_PORT``                 Database port when the secret lacks it     3306
+``DB_NAME``                 Database name when the secret lacks it     unset
+``DB_CONNECT_TIMEOUT``      Seconds to wait for a DB connection        5
+``DB_TLS_CA``               CA bundle for TLS to the database          bundled RDS CA (AWS only)
+``IMAGES_BUCKET``           S3 bucket for product images               unset (use IMAGES_DIR)
+``IMAGES_DIR``              Local folder for images                    ``<instance>/images``
+``IMAGE_URL_EXPIRES``       Lifetime of download URLs, seconds         300
+``BCRYPT_ROUNDS``           bcrypt cost for new password hashes        10
+``AUTH_CACHE_SIZE``         Verified-credential cache entries          1024
+``AUTH_CACHE_TTL``          Verified-credential cache lifetime, sec.   300
+``SECRET_KEY``              Signs local download URLs                  random per process
+``LOG_LEVEL``               Logging level                              INFO
+``TRACING_ENABLED``         AWS X-Ray tracing through Powertools       false
+==========================  =========================================  ==========================
+
+The ``*_ENV`` sets name what each Lambda function reads; the Terraform tests
+check that Terraform sets exactly these.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+API_ENV = frozenset(
+    {
+        "DB_SECRET_ARN",
+        "DB_HOST",
+        "DB_PORT",
+        "DB_NAME",
+        "IMAGES_BUCKET",
+        "IMAGE_URL_EXPIRES",
+        "LOG_LEVEL",
+        "TRACING_ENABLED",
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+    }
+)
+MIGRATE_ENV = frozenset(
+    {
+        "DB_ADMIN_SECRET_ARN",
+        "DB_SECRET_ARN",
+        "DB_HOST",
+        "DB_PORT",
+        "DB_NAME",
+        "LOG_LEVEL",
+        "POWERTOOLS_SERVICE_NAME",
+    }
+)
+ROTATE_ENV = frozenset(
+    {"DB_ADMIN_SECRET_ARN", "DB_HOST", "DB_PORT", "DB_NAME", "LOG_LEVEL", "POWERTOOLS_SERVICE_NAME"}
+)
+
+MAX_IMAGE_BYTES = 4 * 1024 * 1024  # Lambda's 6 MB payload limit minus base64 overhead
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def as_bool(value: str | None, default: bool = False) -> bool:
+    """Parse a boolean strictly: junk raises instead of silently meaning False."""
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def as_int(value: str | None, default: int) -> int:
+    """Parse an integer setting; an empty value means the default."""
+    if value is None or not value.strip():
+        return default
+    return int(value)
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from environment variables."""
+    env = os.environ if environ is None else environ
+    return {
+        "DATABASE_URL": env.get("DATABASE_URL") or None,
+        "DB_SECRET_ARN": env.get("DB_SECRET_ARN") or None,
+        "DB_HOST": env.get("DB_HOST") or None,
+        "DB_PORT": as_int(env.get("DB_PORT"), 3306),
+        "DB_NAME": env.get("DB_NAME") or None,
+        "DB_CONNECT_TIMEOUT": as_int(env.get("DB_CONNECT_TIMEOUT"), 5),
+        "DB_TLS_CA": env.get("DB_TLS_CA") or None,
+        "IMAGES_BUCKET": env.get("IMAGES_BUCKET") or None,
+        "IMAGES_DIR": env.get("IMAGES_DIR") or None,
+        "IMAGE_URL_EXPIRES": as_int(env.get("IMAGE_URL_EXPIRES"), 300),
+        "BCRYPT_ROUNDS": as_int(env.get("BCRYPT_ROUNDS"), 10),
+        "AUTH_CACHE_SIZE": as_int(env.get("AUTH_CACHE_SIZE"), 1024),
+        "AUTH_CACHE_TTL": as_int(env.get("AUTH_CACHE_TTL"), 300),
+        "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
+        "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").upper(),
+        "TRACING_ENABLED": as_bool(env.get("TRACING_ENABLED")),
+        "MAX_IMAGE_BYTES": MAX_IMAGE_BYTES,
+        # Werkzeug refuses bigger bodies with 413 before parsing them; the
+        # slack covers multipart framing around a file of exactly the limit.
+        "MAX_CONTENT_LENGTH": MAX_IMAGE_BYTES + 64 * 1024,
+    }

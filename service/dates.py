@@ -1,0 +1,18 @@
+"""UTC timestamps with millisecond precision, the API's only time format."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    """Now in UTC, truncated to milliseconds so every database stores it unchanged."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def isoformat(value: datetime) -> str:
+    """Format as ``2016-08-29T09:12:33.001Z`` (always three fractional digits)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

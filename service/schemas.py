@@ -1,0 +1,315 @@
+"""Request validation and response shapes; the OpenAPI document is generated from these.
+
+Requests are validated into plain dicts (``parse``) and responses are built
+by validating a model or dict into the response model and dumping it, so the
+documented schema and the code cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic import ValidationError as PydanticValidationError
+
+from service.dates import isoformat
+from service.errors import BadRequest, UnsupportedMediaType, ValidationError
+
+MAX_PASSWORD_BYTES = 72  # bcrypt's limit: longer would be silently truncated elsewhere
+MIN_PASSWORD_LENGTH = 8
+
+# ---------------------------------------------------------------- field types
+
+
+def _encodable(value: str) -> str:
+    # JSON may carry lone surrogates ("\ud800") that no database can store.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def _password_bytes(value: str) -> str:
+    size = len(_encodable(value).encode("utf-8"))
+    if size > MAX_PASSWORD_BYTES:
+        raise ValueError(f"must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8 (got {size})")
+    return value
+
+
+def _integral(value: Any) -> Any:
+    # JSON has one number type: 5 and 5.0 are the same integer; true and "3" are not.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be an integer")
+        return int(value)
+    return value
+
+
+def _upper(value: str) -> str:
+    return value.upper()
+
+
+Text = Annotated[
+    str,
+    StringConstraints(strict=True, max_length=255),
+    AfterValidator(_encodable),
+]
+Name = Annotated[
+    str,
+    StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=255),
+    AfterValidator(_encodable),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"}),
+]
+Sku = Annotated[Name, AfterValidator(_upper)]
+Email = Annotated[
+    str,
+    StringConstraints(
+        strict=True,
+        strip_whitespace=True,
+        max_length=254,
+        pattern=r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+        r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$",
+    ),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
+]
+Password = Annotated[
+    str,
+    StringConstraints(strict=True, min_length=MIN_PASSWORD_LENGTH),
+    AfterValidator(_password_bytes),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": MIN_PASSWORD_LENGTH,
+            "maxLength": MAX_PASSWORD_BYTES,
+            "pattern": "^[\\x20-\\x7e]*$",
+            "description": "8 to 72 bytes in UTF-8 (bcrypt's limit); any Unicode is accepted, "
+            "the pattern only keeps generated examples within the byte limit.",
+        }
+    ),
+]
+Quantity = Annotated[
+    int,
+    BeforeValidator(_integral),
+    Field(ge=0, le=100),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": 100}),
+]
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(isoformat, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$",
+            "examples": ["2016-08-29T09:12:33.001Z"],
+        }
+    ),
+]
+Id = Annotated[int, Field(ge=1)]
+
+# ------------------------------------------------------------------ requests
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserCreate(_Request):
+    """Body of POST /v1/user."""
+
+    username: Email
+    password: Password
+    first_name: Name
+    last_name: Name
+
+
+class UserUpdate(_Request):
+    """Body of PUT /v1/user/{userId}; the username cannot change."""
+
+    password: Password
+    first_name: Name
+    last_name: Name
+
+
+class ProductWrite(_Request):
+    """Body of POST /v1/product and PUT /v1/product/{productId}: all five fields."""
+
+    name: Name
+    description: Text
+    sku: Sku
+    manufacturer: Text
+    quantity: Quantity
+
+
+def _drop_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def _optional() -> Any:
+    # Absent fields stay unset; an explicit null is validated (and rejected)
+    # like any other value, so the documented schema carries no default.
+    return Field(default=None, json_schema_extra=_drop_default)
+
+
+class ProductPatch(_Request):
+    """Body of PATCH /v1/product/{productId}: any non-empty subset of the five fields."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    name: Name = _optional()
+    description: Text = _optional()
+    sku: Sku = _optional()
+    manufacturer: Text = _optional()
+    quantity: Quantity = _optional()
+
+
+# The original API accepted (and ignored) these on user creation.
+USER_READ_ONLY = frozenset({"id", "account_created", "account_updated"})
+PRODUCT_READ_ONLY = frozenset({"id", "date_added", "date_last_updated", "owner_user_id"})
+
+# ----------------------------------------------------------------- responses
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class UserOut(_Response):
+    """A user as the API returns it (never the password or its hash)."""
+
+    id: Id
+    first_name: str
+    last_name: str
+    username: str
+    account_created: Timestamp
+    account_updated: Timestamp
+
+
+class ProductOut(_Response):
+    """A product as the API returns it."""
+
+    id: Id
+    name: str
+    description: str
+    sku: str
+    manufacturer: str
+    quantity: int
+    date_added: Timestamp
+    date_last_updated: Timestamp
+    owner_user_id: Id
+
+
+class ImageOut(_Response):
+    """An image's metadata; ``download_url`` is short-lived."""
+
+    image_id: Id
+    product_id: Id
+    file_name: str
+    date_created: Timestamp
+    s3_bucket_path: str
+    download_url: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; ``errors`` names each bad field on validation errors."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+class FieldError(BaseModel):
+    """One invalid field and what is wrong with it."""
+
+    field: str
+    message: str
+
+
+class Health(BaseModel):
+    """Health check result."""
+
+    status: str
+    database: str
+
+
+# ------------------------------------------------------------------- helpers
+
+_MESSAGES = {
+    "missing": "This field is required.",
+    "extra_forbidden": "Unknown field.",
+    "string_type": "Must be a string.",
+}
+
+
+def _field_errors(error: PydanticValidationError) -> list[dict[str, str]]:
+    errors = []
+    for item in error.errors(include_url=False, include_input=False):
+        field = ".".join(str(part) for part in item["loc"]) or "body"
+        message = _MESSAGES.get(item["type"]) or item["msg"].removeprefix("Value error, ")
+        message = message[:1].upper() + message[1:].rstrip(".") + "."
+        errors.append({"field": field, "message": message})
+    return errors
+
+
+def parse(
+    model: type[_Request], data: dict[str, Any], *, read_only: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Validate a JSON object into a dict of the fields that were sent.
+
+    :param read_only: fields that are reported as read-only instead of unknown.
+    :raise ValidationError: listing every bad field.
+    """
+    errors = [{"field": f, "message": "Read-only field."} for f in sorted(read_only & data.keys())]
+    try:
+        values = model.model_validate({k: v for k, v in data.items() if k not in read_only})
+    except PydanticValidationError as error:
+        errors += _field_errors(error)
+    if errors:
+        raise ValidationError(errors)
+    result = values.model_dump(exclude_unset=True)
+    if not result:
+        raise ValidationError([{"field": "body", "message": "Send at least one field."}])
+    return result
+
+
+def dump(model: type[_Response], obj: Any) -> dict[str, Any]:
+    """Serialise an ORM object or dict through its response model."""
+    return model.model_validate(obj).model_dump(mode="json")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def load_json_object(raw: bytes, mimetype: str) -> dict[str, Any]:
+    """Decode a request body that must be a JSON object.
+
+    :raise UnsupportedMediaType: the body is not declared as JSON.
+    :raise BadRequest: it is not valid UTF-8 JSON, or not an object.
+    """
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise UnsupportedMediaType("Send the body as application/json.")
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        raise BadRequest("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return data
