@@ -76,12 +76,11 @@ def _ignore(directory: str, names: list[str]) -> set[str]:
     base = Path(directory)
     return {
         name for name in names
-        if name in _DROP_NAMES
-        or ((base / name).is_dir() and _drop_dir(base / name))
-        or ((base / name).is_file() and name.endswith((".pyc", ".pyo")))
+        if ((base / name).is_dir() and _drop_dir(base / name))
+        or ((base / name).is_file() and _drop_file(base / name))
     }
 
 
 def copy_sources(source: Path, dest: Path) -> None:
-    """Copy a project folder (service/, migrations/) without tests and caches."""
+    """Copy a project folder (service/, migrations/) without tests, caches and docs."""
     shutil.copytree(source, dest, ignore=_ignore, dirs_exist_ok=False)
