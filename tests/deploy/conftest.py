@@ -123,6 +123,8 @@ def serve_process(*args: str, env: dict[str, str], python: str = sys.executable,
     finally:
         process.terminate()
         process.wait(timeout=10)
+        drain.join(timeout=5)
+        process.stderr.close()
 
 
 @pytest.fixture(scope="session")
