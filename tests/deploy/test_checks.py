@@ -66,7 +66,8 @@ def test_build_wrong_architecture_extension_fails_clearly(tmp_path):
 
 def test_build_wrong_platform_wheel_fails_on_the_cli(tmp_path):
     wheel = make_wheel(tmp_path / "wheels", "fakeext", "1.0", "py3-none-any",
-                       {"fakeext/__init__.py": b"", "fakeext/_ext.so": b"\xcf\xfa\xed\xfe" + bytes(60)})
+                       {"fakeext/__init__.py": b"",
+                        "fakeext/_ext.so": b"\xcf\xfa\xed\xfe" + bytes(60)})
     project = make_project(tmp_path / "proj")
     result = run_deploy("package", "--project", str(project), "--output", str(tmp_path / "o.zip"),
                         "--requirements", str(lock_for(wheel, tmp_path / "l.lock")),
@@ -80,8 +81,9 @@ def test_build_wrong_platform_wheel_fails_on_the_cli(tmp_path):
 def test_install_rejects_wheel_tagged_for_another_platform(tmp_path):
     wheel = make_wheel(tmp_path, "fakeext", "1.0", "cp312-cp312-manylinux2014_x86_64",
                        {"fakeext/__init__.py": b""})
-    with pytest.raises(DeployError, match="wheels built for another platform than "
-                       "python3.12/arm64(?s:.)*fakeext-1.0-cp312-cp312-manylinux2014_x86_64.whl: tags"):
+    with pytest.raises(DeployError, match=r"wheels built for another platform than "
+                       r"python3\.12/arm64(?s:.)*"
+                       r"fakeext-1\.0-cp312-cp312-manylinux2014_x86_64\.whl: tags"):
         wheels.install([wheel], ARM, tmp_path / "site")
 
 
@@ -126,7 +128,7 @@ def test_build_over_budget_fails_and_lists_largest(tmp_path):
 def test_build_without_ca_bundle_fails_clearly(tmp_path):
     wheel = make_wheel(tmp_path / "wheels", "fakeext", "1.0", "py3-none-any",
                        {"fakeext/__init__.py": b""})
-    with pytest.raises(DeployError, match="service/certs/global-bundle.pem is missing"):
+    with pytest.raises(DeployError, match=r"service/certs/global-bundle\.pem is missing"):
         build_package(_options(make_project(tmp_path / "p", ca_bundle=False), wheel, tmp_path))
 
 
@@ -135,7 +137,7 @@ def test_build_with_stale_lock_fails(tmp_path):
     (project / "setup.cfg").write_text("[options]\ninstall_requires =\n    flask>=3\n")
     (project / "deploy").mkdir()
     (project / "deploy" / "requirements.lock").write_text("# input-sha256: 00\nflask==3.1.3\n")
-    with pytest.raises(DeployError, match="stale.*python -m deploy lock"):
+    with pytest.raises(DeployError, match=r"stale.*python -m deploy lock"):
         build_package(PackageOptions(project=project, output=tmp_path / "o.zip",
                                      progress=Progress(enabled=False)))
 

@@ -10,8 +10,8 @@ import threading
 import pytest
 
 from deploy import events
-from deploy.serve import GatewayConfig, LambdaContext, load_handler, make_server
 from deploy.errors import DeployError
+from deploy.serve import GatewayConfig, LambdaContext, load_handler, make_server
 
 
 @pytest.fixture
@@ -162,7 +162,8 @@ def test_gateway_chunked_request_body(start):
 def test_gateway_request_over_lambda_payload_limit_is_413(start):
     called = []
     conn = start(lambda e, c: called.append(1))
-    status, _h, body = _call(conn, "POST", "/x", b"\0" * (events.LAMBDA_REQUEST_LIMIT // 4 * 3 + 10),
+    body = b"\0" * (events.LAMBDA_REQUEST_LIMIT // 4 * 3 + 10)  # over 6 MB once base64-encoded
+    status, _h, body = _call(conn, "POST", "/x", body,
                              {"Content-Type": "application/octet-stream"})
     assert status == 413
     assert json.loads(body) == {"message": "Request Too Long"}
