@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-COMPRESS_LEVEL = 9
+COMPRESS_LEVEL = 6  # zlib default: level 9 takes 3.7x as long for 0.7% less
 
 
 @dataclass(frozen=True)

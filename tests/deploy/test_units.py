@@ -136,3 +136,14 @@ def test_progress_animates_on_a_terminal():
         time.sleep(0.25)
     assert "\r\033[K| Compiling" in stream.getvalue() or "\r\033[K/ Compiling" in stream.getvalue()
     assert stream.getvalue().endswith("\n")
+
+
+@pytest.mark.parametrize("command", ["package", "lock", "serve", "publish", "migrate", "promote",
+                                     "rollback", "smoke"])
+def test_every_command_has_help(command, capsys):
+    from deploy.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    assert f"usage: python -m deploy {command}" in capsys.readouterr().out
