@@ -8,8 +8,11 @@ a later CI job.
 
 from __future__ import annotations
 
+import io
 import json
+import struct
 import sys
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +53,33 @@ def code_location(zip_path: Path | None, s3_bucket: str | None = None,
     raise DeployError("give either --zip or both --s3-bucket and --s3-key")
 
 
+def zip_architecture(data: bytes) -> str | None:
+    """The Lambda architecture of the first ELF extension in a zip (None if it has none)."""
+    machines = {183: "arm64", 62: "x86_64"}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.endswith(".so") or ".so." in name:
+                with archive.open(name) as f:
+                    head = f.read(20)
+                if head[:4] == b"\x7fELF" and len(head) == 20:
+                    return machines.get(struct.unpack_from("<H", head, 18)[0], "unknown")
+    return None
+
+
+def check_architectures(client: LambdaClient, functions: Functions, data: bytes) -> None:
+    """Refuse to upload a zip built for another architecture than the functions run on."""
+    built_for = zip_architecture(data)
+    if built_for is None:
+        return
+    for name in functions.by_role().values():
+        runs_on = client.get_function_configuration(FunctionName=name).get("Architectures",
+                                                                             ["x86_64"])
+        if built_for not in runs_on:
+            raise DeployError(f"the zip holds {built_for} extensions but {name} runs on "
+                              f"{', '.join(runs_on)}; build with: python -m deploy package "
+                              f"--arch {runs_on[0]}")
+
+
 def _log(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -62,6 +92,8 @@ def publish(client: LambdaClient, functions: Functions, code: Mapping[str, Any],
     `PublishVersion` gets the CodeSha256 that the update returned, so a concurrent
     update of the same function cannot slip another code into the version.
     """
+    if "ZipFile" in code:
+        check_architectures(client, functions, code["ZipFile"])
     shas = {}
     for role, name in functions.by_role().items():
         _log(f"updating code of {role} function {name}")

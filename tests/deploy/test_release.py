@@ -14,6 +14,7 @@ from deploy import commands, release
 from deploy.cli import main
 from deploy.errors import DeployError
 from deploy.zipper import file_hashes
+from tests.deploy.fakes import X86_64, elf_header
 
 NAMES = {"API_FUNCTION_NAME": "inventory-api", "MIGRATE_FUNCTION_NAME": "inventory-migrate",
          "ROTATE_FUNCTION_NAME": "inventory-rotate"}
@@ -69,6 +70,20 @@ def test_publish_updates_all_three_and_writes_release_file(aws, tmp_path, capsys
         assert version["Description"] == "abc123"
     # AND the alias has not moved yet
     assert _alias(aws)["FunctionVersion"] == "1"
+
+
+def test_publish_refuses_zip_for_another_architecture(aws, tmp_path, capsys):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("ext/_x.cpython-312-x86_64-linux-gnu.so", elf_header(X86_64))
+    (tmp_path / "x86.zip").write_bytes(buffer.getvalue())
+    assert main(["publish", "--zip", str(tmp_path / "x86.zip")]) == 1
+    err = capsys.readouterr().err
+    assert "the zip holds x86_64 extensions but inventory-api runs on arm64" in err
+    assert "--arch arm64" in err
+    assert aws.get_function(FunctionName="inventory-api")["Configuration"]["Version"] == "$LATEST"
+    versions = aws.list_versions_by_function(FunctionName="inventory-api")["Versions"]
+    assert [v["Version"] for v in versions] == ["$LATEST", "1"]
 
 
 def test_publish_from_s3_object(aws, capsys):
