@@ -95,8 +95,9 @@ def _paths() -> dict[str, Any]:
                     "type": "object",
                     "required": ["image"],
                     "additionalProperties": False,
-                    "properties": {"image": {"type": "string", "format": "binary"}},
-                }
+                    "properties": {"image": {"type": "string", "format": "binary", "minLength": 1}},
+                },
+                "encoding": {"image": {"contentType": "image/png, image/jpeg"}},
             }
         },
     }

@@ -94,11 +94,11 @@ Password = Annotated[
     WithJsonSchema(
         {
             "type": "string",
+            "format": "password",
             "minLength": MIN_PASSWORD_LENGTH,
             "maxLength": MAX_PASSWORD_BYTES,
-            "pattern": "^[\\x20-\\x7e]*$",
-            "description": "8 to 72 bytes in UTF-8 (bcrypt's limit); any Unicode is accepted, "
-            "the pattern only keeps generated examples within the byte limit.",
+            "description": "8 to 72 bytes in UTF-8 (bcrypt's limit): any Unicode, but "
+            "multi-byte characters count for their UTF-8 length.",
         }
     ),
 ]

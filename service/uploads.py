@@ -10,6 +10,7 @@ import zlib
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JPEG_SOI = b"\xff\xd8"
 MAX_FILE_NAME = 200
+_SPELLINGS = {"jpg": ("jpg", "jpeg"), "png": ("png",)}
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
@@ -81,11 +82,11 @@ def detect_image_type(data: bytes) -> tuple[str, str]:
 def sanitize_file_name(name: str | None, extension: str) -> str:
     """The client's file name without any path, control or reserved characters, bounded."""
     name = unicodedata.normalize("NFC", name or "")
-    name = re.split(r"[/\\]", name)[-1]
-    name = _UNSAFE.sub("_", name).strip(" ._")
+    name = _UNSAFE.sub("_", re.split(r"[/\\]", name)[-1])
     stem, dot, ext = name.rpartition(".")
     if not dot:
         stem, ext = name, ""
-    ext = ext.lower() if ext.lower() in ("jpg", "jpeg", "png") else extension
-    stem = stem.strip(" ._")[: MAX_FILE_NAME - len(ext) - 1] or "image"
+    # Keep the client's spelling only if it names the type the bytes really are.
+    ext = ext.lower() if ext.lower() in _SPELLINGS[extension] else extension
+    stem = stem.strip(" ._")[: MAX_FILE_NAME - len(ext) - 1].rstrip(" .") or "image"
     return f"{stem}.{ext}"

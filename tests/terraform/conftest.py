@@ -1,0 +1,57 @@
+"""Fixtures for the terraform/ checks: the parsed configuration, Terraform's CLI config, copies."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.terraform.harness import terraform, tfconfig
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TERRAFORM_DIR = REPO_ROOT / "terraform"
+
+
+@pytest.fixture(scope="session")
+def tf_dir() -> Path:
+    """The root configuration under test."""
+    return TERRAFORM_DIR
+
+
+@pytest.fixture(scope="session")
+def tf_config() -> tfconfig.Config:
+    """terraform/ parsed by python-hcl2."""
+    return tfconfig.load(TERRAFORM_DIR)
+
+
+@pytest.fixture(scope="session")
+def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A TF_CLI_CONFIG_FILE whose dev_overrides serve the committed AWS provider schema."""
+    return terraform.cli_config(tmp_path_factory.mktemp("terraform-cli"))
+
+
+@pytest.fixture
+def tf_copy(tmp_path: Path) -> Callable[..., Path]:
+    """Copy terraform/ into tmp_path, apply ``{file: (old, new)}`` edits, return the copy.
+
+    Each ``old`` must occur in the file: a mutation that silently does nothing
+    would make a negative test pass for the wrong reason.
+    """
+
+    def make(edits: dict[str, list[tuple[str, str]]] | None = None) -> Path:
+        copy = tmp_path / "terraform"
+        shutil.copytree(
+            TERRAFORM_DIR, copy, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*")
+        )
+        for name, replacements in (edits or {}).items():
+            path = copy / name
+            text = path.read_text() if path.exists() else ""
+            for old, new in replacements:
+                assert old in text, f"mutation target not found in {name}: {old!r}"
+                text = text.replace(old, new, 1)
+            path.write_text(text)
+        return copy
+
+    return make

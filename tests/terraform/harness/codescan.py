@@ -1,0 +1,136 @@
+"""Import-free facts about the Python code (``ast`` only): handlers, env vars, boto3 clients."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def module_path(repo_root: Path, dotted_module: str) -> Path | None:
+    """The file of ``a.b.c`` (``a/b/c.py`` or ``a/b/c/__init__.py``), or None."""
+    base = repo_root.joinpath(*dotted_module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def module_level_names(path: Path) -> set[str]:
+    """Names bound at module level: functions, classes, assignments, imports."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(), filename=str(path)).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def _string_set(node: ast.expr, known: dict[str, frozenset[str]]) -> frozenset[str]:
+    """Evaluate a literal set of strings: {...}, [...], frozenset(...), A | B, NAME."""
+    if isinstance(node, ast.Set | ast.List | ast.Tuple):
+        values = [_string_set(e, known) for e in node.elts]
+        return frozenset().union(*values)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return frozenset({node.value})
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in {"frozenset", "set"}
+    ):
+        return _string_set(node.args[0], known) if node.args else frozenset()
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _string_set(node.left, known) | _string_set(node.right, known)
+    if isinstance(node, ast.Name) and node.id in known:
+        return known[node.id]
+    raise ValueError(f"not a literal set of strings: {ast.unparse(node)}")
+
+
+def string_set_constants(path: Path) -> dict[str, frozenset[str]]:
+    """Module-level constants that are literal string sets (``API_ENV = frozenset({...})``)."""
+    found: dict[str, frozenset[str]] = {}
+    for node in ast.parse(path.read_text(), filename=str(path)).body:
+        target, value = None, None
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            target, value = node.targets[0].id, node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+            target, value = node.target.id, node.value
+        if target and target.isupper():
+            try:
+                found[target] = _string_set(value, found)
+            except ValueError:
+                continue
+    return found
+
+
+def python_files(directory: Path) -> Iterator[Path]:
+    if directory.is_dir():
+        yield from sorted(p for p in directory.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _is_environ(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "environ") or (
+        isinstance(node, ast.Name) and node.id == "environ"
+    )
+
+
+def env_reads(directory: Path) -> dict[str, set[str]]:
+    """Env var names read with a literal name (os.environ[...], .get, os.getenv), by file."""
+    reads: dict[str, set[str]] = {}
+    for path in python_files(directory):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            key = None
+            if isinstance(node, ast.Subscript) and _is_environ(node.value):
+                key = node.slice
+            elif isinstance(node, ast.Call) and node.args:
+                func = node.func
+                if (
+                    (
+                        isinstance(func, ast.Attribute)
+                        and func.attr in {"get", "pop", "setdefault"}
+                        and _is_environ(func.value)
+                    )
+                    or (isinstance(func, ast.Attribute) and func.attr == "getenv")
+                    or (isinstance(func, ast.Name) and func.id == "getenv")
+                ):
+                    key = node.args[0]
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                names.add(key.value)
+        if names:
+            reads[str(path)] = names
+    return reads
+
+
+def boto3_services(directory: Path) -> dict[str, set[str]]:
+    """AWS service names passed to ``client(...)`` / ``resource(...)``, by file."""
+    found: dict[str, set[str]] = {}
+    for path in python_files(directory):
+        services: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name not in {"client", "resource"}:
+                continue
+            arg = (
+                node.args[0]
+                if node.args
+                else next((k.value for k in node.keywords if k.arg == "service_name"), None)
+            )
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                services.add(arg.value)
+        if services:
+            found[str(path)] = services
+    return found

@@ -1,0 +1,140 @@
+"""python-hcl2 hygiene: what `terraform validate` accepts but a maintained module should not."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.terraform.harness import tfconfig
+
+STYLE_FILES = {
+    "versions.tf",
+    "providers.tf",
+    "main.tf",
+    "variables.tf",
+    "outputs.tf",
+    "network.tf",
+    "database.tf",
+    "secrets.tf",
+    "storage.tf",
+    "iam.tf",
+    "lambda.tf",
+    "api.tf",
+    "dns.tf",
+    "monitoring.tf",
+}
+
+
+def test_hygiene_has_no_problems(tf_config):
+    assert tfconfig.hygiene_problems(tf_config) == []
+
+
+def test_files_follow_the_style_split(tf_dir):
+    files = {p.name for p in tf_dir.glob("*.tf")}
+
+    assert files >= STYLE_FILES, sorted(STYLE_FILES - files)
+    assert (tf_dir / "terraform.tfvars.example").is_file()
+    assert (tf_dir / "README.md").is_file()
+
+
+def test_every_file_has_banner_sections(tf_dir):
+    missing = [p.name for p in sorted(tf_dir.glob("*.tf")) if "#" * 80 not in p.read_text()]
+
+    assert missing == []
+
+
+def test_tfvars_example_sets_only_declared_variables(tf_dir, tf_config):
+    example = tfconfig.load_tfvars(tf_dir / "terraform.tfvars.example")
+
+    assert set(example) - set(tf_config.variables) == set()
+    # Variables without a default must be in the example.
+    required = {n for n, body in tf_config.variables.items() if "default" not in body}
+    assert required - set(example) == set()
+
+
+################################################################################
+# A broken copy must fail
+################################################################################
+
+
+@pytest.mark.parametrize(
+    ("edits", "problem"),
+    [
+        pytest.param(
+            {
+                "variables.tf": [
+                    ("", 'variable "orphan" {\n  description = "x"\n  type = string\n}\n')
+                ]
+            },
+            "variable orphan: declared but never used",
+            id="unused-variable",
+        ),
+        pytest.param(
+            {
+                "variables.tf": [
+                    (
+                        '  description = "Project name: prefix',
+                        '  # description = "Project name: prefix',
+                    )
+                ]
+            },
+            "variable name: no description",
+            id="variable-without-description",
+        ),
+        pytest.param(
+            {
+                "variables.tf": [
+                    (
+                        'variable "region" {\n  description = "AWS region to deploy to."\n'
+                        "  type        = string\n",
+                        'variable "region" {\n  description = "AWS region to deploy to."\n',
+                    )
+                ]
+            },
+            "variable region: no type",
+            id="variable-without-type",
+        ),
+        pytest.param(
+            {"outputs.tf": [('  description = "ID of the REST API."\n', "")]},
+            "output api_id: no description",
+            id="output-without-description",
+        ),
+        pytest.param(
+            {"extra.tf": [("", 'resource "random_id" "this" {\n  byte_length = 4\n}\n')]},
+            "provider random: used but not in required_providers",
+            id="undeclared-provider",
+        ),
+        pytest.param(
+            {"versions.tf": [('      version = "~> 6.69"\n', "")]},
+            "provider aws: no version constraint",
+            id="provider-without-version",
+        ),
+        pytest.param(
+            {"versions.tf": [('"~> 6.69"', '">= 6.0"')]},
+            "provider aws: version '>= 6.0' is not pinned with ~>",
+            id="provider-not-pinned",
+        ),
+        pytest.param(
+            {"versions.tf": [('  required_version = ">= 1.11, < 2.0"\n', "")]},
+            "terraform: no required_version",
+            id="no-required-version",
+        ),
+    ],
+)
+def test_hygiene_fails_on_broken_copy(tf_copy, edits, problem):
+    broken = tfconfig.load(tf_copy(edits))
+
+    assert problem in tfconfig.hygiene_problems(broken)
+
+
+def test_readme_lists_every_input_and_output(tf_dir, tf_config):
+    readme = (tf_dir / "README.md").read_text()
+    inputs = readme.split("## Inputs", 1)[1].split("## Outputs", 1)[0]
+    outputs = readme.split("## Outputs", 1)[1]
+
+    listed_inputs = set(re.findall(r"^\| `(\w+)` \|", inputs, re.MULTILINE))
+    listed_outputs = set(re.findall(r"^\| `(\w+)` \|", outputs, re.MULTILINE))
+
+    assert listed_inputs == set(tf_config.variables)
+    assert listed_outputs == set(tf_config.outputs)
