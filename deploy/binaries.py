@@ -16,7 +16,13 @@ from deploy.errors import DeployError
 from deploy.targets import ELF_MACHINES, Target
 
 _MACHINE_NAMES = {value: arch for arch, value in ELF_MACHINES.items()} | {
-    3: "i386", 40: "arm (32-bit)", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390", 243: "riscv",
+    3: "i386",
+    40: "arm (32-bit)",
+    8: "mips",
+    20: "ppc",
+    21: "ppc64",
+    22: "s390",
+    243: "riscv",
 }
 _FOREIGN_MAGIC = {
     b"\xcf\xfa\xed\xfe": "a macOS Mach-O binary",
@@ -47,8 +53,10 @@ def describe_problem(path: Path, target: Target) -> str | None:
     (machine,) = struct.unpack_from("<H", head, 18)
     if machine != target.elf_machine:
         found = _MACHINE_NAMES.get(machine, f"e_machine {machine}")
-        return f"is built for {found} (ELF e_machine {machine}), not {target.arch} " \
-               f"(e_machine {target.elf_machine})"
+        return (
+            f"is built for {found} (ELF e_machine {machine}), not {target.arch} "
+            f"(e_machine {target.elf_machine})"
+        )
     tag = _ABI_TAG.search(path.name)
     if tag and tag[1] != target.nodot:
         return f"is an extension for CPython {tag[1][0]}.{tag[1][1:]}, not {target.python}"

@@ -26,7 +26,10 @@ def _version_of(python: str) -> str | None:
     try:
         result = subprocess.run(  # noqa: S603
             [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, timeout=30, check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
     except OSError:
         return None
@@ -54,9 +57,21 @@ def compile_tree(python: str, root: Path, unchecked_hash: bool = True) -> None:
     """Write __pycache__/*.cpython-XY.pyc next to every .py under root."""
     mode = ["--invalidation-mode", "unchecked-hash"] if unchecked_hash else []
     result = subprocess.run(  # noqa: S603
-        [python, "-m", "compileall", "-q", *mode, "-s", str(root.resolve()),
-         "-p", LAMBDA_TASK_ROOT, str(root.resolve())],
-        capture_output=True, text=True, check=False,
+        [
+            python,
+            "-m",
+            "compileall",
+            "-q",
+            *mode,
+            "-s",
+            str(root.resolve()),
+            "-p",
+            LAMBDA_TASK_ROOT,
+            str(root.resolve()),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         errors = "\n".join((result.stdout + result.stderr).splitlines()[-20:])

@@ -14,6 +14,7 @@ from deploy.errors import DeployError
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
 
+
 def _out(data: Any) -> None:
     print(json.dumps(data, indent=2, sort_keys=True))
 
@@ -39,11 +40,17 @@ def cmd_package(args: argparse.Namespace) -> int:
     from deploy.targets import Target
 
     options = PackageOptions(
-        project=args.project, output=args.output,
-        target=Target.from_runtime(args.runtime, args.arch), include_boto3=args.include_boto3,
-        lock=args.requirements, cache=args.cache_dir, compile=not args.no_compile,
-        compile_python=args.compile_python, unchecked_hash=not args.checked_pyc,
-        max_size_mb=args.max_size, pip_options=_pip_options(args),
+        project=args.project,
+        output=args.output,
+        target=Target.from_runtime(args.runtime, args.arch),
+        include_boto3=args.include_boto3,
+        lock=args.requirements,
+        cache=args.cache_dir,
+        compile=not args.no_compile,
+        compile_python=args.compile_python,
+        unchecked_hash=not args.checked_pyc,
+        max_size_mb=args.max_size,
+        pip_options=_pip_options(args),
         progress=Progress(enabled=not args.quiet),
     )
     result = build_package(options)
@@ -51,13 +58,23 @@ def cmd_package(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     summary = result.summary
     if args.json:
-        _out({"path": str(summary.path), "size": summary.size, "sha256": summary.sha256_hex,
-              "sha256_base64": summary.sha256_b64, "entries": summary.entries,
-              "runtime": result.target.runtime, "arch": result.target.arch,
-              "bytecode": result.compiled_with is not None})
+        _out(
+            {
+                "path": str(summary.path),
+                "size": summary.size,
+                "sha256": summary.sha256_hex,
+                "sha256_base64": summary.sha256_b64,
+                "entries": summary.entries,
+                "runtime": result.target.runtime,
+                "arch": result.target.arch,
+                "bytecode": result.compiled_with is not None,
+            }
+        )
     else:
-        print(f"{summary.path}: {summary.size / MB:.2f} MB ({summary.size} bytes, "
-              f"{summary.entries} files) for {result.target.runtime}/{result.target.arch}")
+        print(
+            f"{summary.path}: {summary.size / MB:.2f} MB ({summary.size} bytes, "
+            f"{summary.entries} files) for {result.target.runtime}/{result.target.arch}"
+        )
         print(f"base64 sha256 (filebase64sha256): {summary.sha256_b64}")
     return 0
 
@@ -72,12 +89,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise DeployError(f"--env takes NAME=VALUE, not {item!r}")
         os.environ[name] = value
     handler = load_handler(args.handler, args.package)
-    config = GatewayConfig(stage=args.stage, binary_media_types=tuple(args.binary_media_types),
-                           memory_mb=args.memory, timeout_s=args.timeout)
+    config = GatewayConfig(
+        stage=args.stage,
+        binary_media_types=tuple(args.binary_media_types),
+        memory_mb=args.memory,
+        timeout_s=args.timeout,
+    )
     server = make_server(handler, config, args.host, args.port)
     prefix = f"/{args.stage}" if args.stage else ""
-    print(f"serving {args.handler} on http://{args.host}:{server.server_address[1]}{prefix}/",
-          file=sys.stderr, flush=True)
+    print(
+        f"serving {args.handler} on http://{args.host}:{server.server_address[1]}{prefix}/",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -158,9 +182,19 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     """Probe /healthz."""
     from deploy.smoke import smoke
 
-    result = smoke(args.base_url, deadline_s=args.deadline, interval_s=args.interval,
-                   timeout_s=args.timeout, path=args.path)
-    _out({"url": result.url, "status": result.status, "attempts": result.attempts,
-          "seconds": round(result.seconds, 2)})
+    result = smoke(
+        args.base_url,
+        deadline_s=args.deadline,
+        interval_s=args.interval,
+        timeout_s=args.timeout,
+        path=args.path,
+    )
+    _out(
+        {
+            "url": result.url,
+            "status": result.status,
+            "attempts": result.attempts,
+            "seconds": round(result.seconds, 2),
+        }
+    )
     return 0
-

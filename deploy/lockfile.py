@@ -68,9 +68,19 @@ def resolve(requirements: Sequence[str], target: Target, pip_options: Sequence[s
     with tempfile.TemporaryDirectory(prefix="deploy-lock-") as tmp:
         report = Path(tmp, "report.json")
         run_pip(
-            ["install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report),
-             "--target", str(Path(tmp, "target")), *target.pip_args(), *pip_options,
-             *requirements],
+            [
+                "install",
+                "--dry-run",
+                "--ignore-installed",
+                "--quiet",
+                "--report",
+                str(report),
+                "--target",
+                str(Path(tmp, "target")),
+                *target.pip_args(),
+                *pip_options,
+                *requirements,
+            ],
             what=f"resolving dependencies for {target.runtime}/{target.arch}",
         )
         data = json.loads(report.read_text())
@@ -79,8 +89,13 @@ def resolve(requirements: Sequence[str], target: Target, pip_options: Sequence[s
         hashes = item["download_info"].get("archive_info", {}).get("hashes", {})
         if "sha256" not in hashes:
             raise DeployError(f"pip reported no sha256 for {item['metadata']['name']}")
-        pins.append(Pin(canonicalize_name(item["metadata"]["name"]),
-                        item["metadata"]["version"], frozenset({hashes["sha256"]})))
+        pins.append(
+            Pin(
+                canonicalize_name(item["metadata"]["name"]),
+                item["metadata"]["version"],
+                frozenset({hashes["sha256"]}),
+            )
+        )
     return pins
 
 
@@ -113,8 +128,10 @@ def render(pins: Iterable[Pin], requirements: Sequence[str], python: str) -> str
     for pin in pins:
         hashes = sorted(pin.hashes)
         lines.append(f"{pin.name}=={pin.version}" + (" \\" if hashes else ""))
-        lines += [f"    --hash=sha256:{h}" + (" \\" if i < len(hashes) - 1 else "")
-                  for i, h in enumerate(hashes)]
+        lines += [
+            f"    --hash=sha256:{h}" + (" \\" if i < len(hashes) - 1 else "")
+            for i, h in enumerate(hashes)
+        ]
     return "\n".join(lines) + "\n"
 
 

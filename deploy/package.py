@@ -111,8 +111,10 @@ def build_package(options: PackageOptions) -> PackageResult:
     if options.compile:
         python = bytecode.find_python(target.python, options.compile_python)
         if python is None:
-            warnings.append(f"python{target.python} not found: shipping no bytecode, so cold "
-                            "starts compile every module (--compile-python PATH to fix)")
+            warnings.append(
+                f"python{target.python} not found: shipping no bytecode, so cold "
+                "starts compile every module (--compile-python PATH to fix)"
+            )
     options.output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="staging-", dir=options.output.parent) as tmp:
         staging = Path(tmp) / "task"

@@ -18,9 +18,7 @@ def run_pip(args: Sequence[str], *, what: str) -> str:
     command = [sys.executable, "-m", "pip", *args]
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
-        lines = [
-            line for line in result.stderr.splitlines() if not any(n in line for n in _NOISE)
-        ]
+        lines = [line for line in result.stderr.splitlines() if not any(n in line for n in _NOISE)]
         detail = "\n".join(lines[-25:]) or result.stdout[-2000:]
         raise DeployError(f"{what} failed (pip exit {result.returncode}):\n{detail}")
     return result.stdout

@@ -32,8 +32,9 @@ class Step:
 class Progress:
     """Reports steps; animates them only when the stream is a terminal."""
 
-    def __init__(self, stream: TextIO | None = None, *, enabled: bool = True,
-                 live: bool | None = None) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, *, enabled: bool = True, live: bool | None = None
+    ) -> None:
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.live = self.stream.isatty() if live is None else live

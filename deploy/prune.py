@@ -75,7 +75,8 @@ def prune_dependencies(root: Path) -> list[str]:
 def _ignore(directory: str, names: list[str]) -> set[str]:
     base = Path(directory)
     return {
-        name for name in names
+        name
+        for name in names
         if ((base / name).is_dir() and _drop_dir(base / name))
         or ((base / name).is_file() and _drop_file(base / name))
     }

@@ -40,8 +40,12 @@ class Functions:
         return {"api": self.api, "migrate": self.migrate, "rotate": self.rotate}
 
 
-def code_location(zip_path: Path | None, s3_bucket: str | None = None,
-                  s3_key: str | None = None, s3_version: str | None = None) -> dict[str, Any]:
+def code_location(
+    zip_path: Path | None,
+    s3_bucket: str | None = None,
+    s3_key: str | None = None,
+    s3_version: str | None = None,
+) -> dict[str, Any]:
     """The UpdateFunctionCode arguments for a local zip or an S3 object."""
     if zip_path is not None:
         if not zip_path.is_file():
@@ -72,20 +76,29 @@ def check_architectures(client: LambdaClient, functions: Functions, data: bytes)
     if built_for is None:
         return
     for name in functions.by_role().values():
-        runs_on = client.get_function_configuration(FunctionName=name).get("Architectures",
-                                                                             ["x86_64"])
+        runs_on = client.get_function_configuration(FunctionName=name).get(
+            "Architectures", ["x86_64"]
+        )
         if built_for not in runs_on:
-            raise DeployError(f"the zip holds {built_for} extensions but {name} runs on "
-                              f"{', '.join(runs_on)}; build with: python -m deploy package "
-                              f"--arch {runs_on[0]}")
+            raise DeployError(
+                f"the zip holds {built_for} extensions but {name} runs on "
+                f"{', '.join(runs_on)}; build with: python -m deploy package "
+                f"--arch {runs_on[0]}"
+            )
 
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def publish(client: LambdaClient, functions: Functions, code: Mapping[str, Any],
-            description: str = "", delay: int = 2, max_attempts: int = 150) -> dict[str, Any]:
+def publish(
+    client: LambdaClient,
+    functions: Functions,
+    code: Mapping[str, Any],
+    description: str = "",
+    delay: int = 2,
+    max_attempts: int = 150,
+) -> dict[str, Any]:
     """Upload the code to every function, wait until updated, publish a version of each.
 
     Returns `{"api": {"function_name", "version", "code_sha256"}, "migrate": ..., "rotate": ...}`.
@@ -102,21 +115,29 @@ def publish(client: LambdaClient, functions: Functions, code: Mapping[str, Any],
     result: dict[str, Any] = {}
     for role, name in functions.by_role().items():
         waiter.wait(FunctionName=name, WaiterConfig={"Delay": delay, "MaxAttempts": max_attempts})
-        version = client.publish_version(FunctionName=name, CodeSha256=shas[role],
-                                         Description=description[:256])["Version"]
+        version = client.publish_version(
+            FunctionName=name, CodeSha256=shas[role], Description=description[:256]
+        )["Version"]
         _log(f"published {name} version {version}")
         result[role] = {"function_name": name, "version": version, "code_sha256": shas[role]}
     return result
 
 
-def migrate(client: LambdaClient, function: str, qualifier: str | None = None,
-            event: Mapping[str, Any] = MIGRATE_EVENT) -> dict[str, Any]:
+def migrate(
+    client: LambdaClient,
+    function: str,
+    qualifier: str | None = None,
+    event: Mapping[str, Any] = MIGRATE_EVENT,
+) -> dict[str, Any]:
     """Invoke the migration job synchronously and return its result.
 
     :raise DeployError: on a FunctionError (the job raised) or a result without `ok: true`.
     """
-    arguments: dict[str, Any] = {"FunctionName": function, "InvocationType": "RequestResponse",
-                                 "Payload": json.dumps(dict(event)).encode()}
+    arguments: dict[str, Any] = {
+        "FunctionName": function,
+        "InvocationType": "RequestResponse",
+        "Payload": json.dumps(dict(event)).encode(),
+    }
     if qualifier:
         arguments["Qualifier"] = qualifier
     response = client.invoke(**arguments)
@@ -129,11 +150,11 @@ def migrate(client: LambdaClient, function: str, qualifier: str | None = None,
         detail = payload
         if isinstance(payload, dict):
             detail = f"{payload.get('errorType', 'Error')}: {payload.get('errorMessage', '')}"
-        raise DeployError(f"migration function {function} failed "
-                          f"({response['FunctionError']}): {detail}")
+        raise DeployError(
+            f"migration function {function} failed ({response['FunctionError']}): {detail}"
+        )
     if not isinstance(payload, dict) or payload.get("ok") is not True:
-        raise DeployError(f"migration function {function} reported failure: "
-                          f"{json.dumps(payload)}")
+        raise DeployError(f"migration function {function} reported failure: {json.dumps(payload)}")
     return payload
 
 
@@ -154,23 +175,34 @@ def promote(
     if previous == version:
         recorded = _recorded_previous(current.get("Description", ""))
         return {"alias": alias, "version": version, "previous": recorded, "changed": False}
-    client.update_alias(FunctionName=function, Name=alias, FunctionVersion=version,
-                        Description=json.dumps({"previous_version": previous}))
+    client.update_alias(
+        FunctionName=function,
+        Name=alias,
+        FunctionVersion=version,
+        Description=json.dumps({"previous_version": previous}),
+    )
     _log(f"alias {alias} of {function}: {previous} -> {version}")
     return {"alias": alias, "version": version, "previous": previous, "changed": True}
 
 
-def rollback(client: LambdaClient, function: str, version: str | None = None,
-             alias: str = ALIAS) -> dict[str, Any]:
+def rollback(
+    client: LambdaClient, function: str, version: str | None = None, alias: str = ALIAS
+) -> dict[str, Any]:
     """Point the alias back at the version recorded by `promote` (or at `version`)."""
     current = client.get_alias(FunctionName=function, Name=alias)
     target = version or _recorded_previous(current.get("Description", ""))
     if not target:
-        raise DeployError(f"alias {alias} of {function} records no previous version "
-                          "(already rolled back?); pass --version")
+        raise DeployError(
+            f"alias {alias} of {function} records no previous version "
+            "(already rolled back?); pass --version"
+        )
     bad = current["FunctionVersion"]
     # No previous_version any more: a second rollback must not flip back to the bad version.
-    client.update_alias(FunctionName=function, Name=alias, FunctionVersion=target,
-                        Description=json.dumps({"rolled_back_from": bad}))
+    client.update_alias(
+        FunctionName=function,
+        Name=alias,
+        FunctionVersion=target,
+        Description=json.dumps({"rolled_back_from": bad}),
+    )
     _log(f"alias {alias} of {function}: rolled back {bad} -> {target}")
     return {"alias": alias, "version": target, "rolled_back_from": bad}

@@ -132,13 +132,17 @@ class LocalGateway(ThreadingHTTPServer):
         if len(request.body) > events.APIGW_BODY_LIMIT:
             return events.gateway_error(413, "Request Too Long", "RequestTooLongException")
         event = events.build_event(
-            request, path=path, stage=config.stage or "$default",
-            binary_media_types=config.binary_media_types, server_port=self.server_address[1],
+            request,
+            path=path,
+            stage=config.stage or "$default",
+            binary_media_types=config.binary_media_types,
+            server_port=self.server_address[1],
         )
         if len(json.dumps(event)) > events.LAMBDA_REQUEST_LIMIT:
             return events.gateway_error(413, "Request Too Long", "RequestTooLongException")
-        context = LambdaContext(config.function_name, config.memory_mb, config.timeout_s,
-                                config.region)
+        context = LambdaContext(
+            config.function_name, config.memory_mb, config.timeout_s, config.region
+        )
         try:
             with self.invoke_lock:
                 result = self.lambda_handler(event, context)
@@ -147,8 +151,9 @@ class LocalGateway(ThreadingHTTPServer):
             response = events.parse_result(result)
         except Exception:  # a failed invocation is API Gateway's 502, never a crash here
             traceback.print_exc()
-            return events.gateway_error(502, "Internal server error",
-                                        "InternalServerErrorException")
+            return events.gateway_error(
+                502, "Internal server error", "InternalServerErrorException"
+            )
         headers = [(k, v) for k, v in response.headers if k.lower() not in _HOP_BY_HOP]
         headers.append(("x-amzn-RequestId", event["requestContext"]["requestId"]))
         return events.HttpResponse(response.status, headers, response.body)
@@ -173,8 +178,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _proxy(self) -> None:
         request = events.HttpRequest(
-            method=self.command, target=self.path, headers=list(self.headers.items()),
-            body=self._read_body(), source_ip=self.client_address[0],
+            method=self.command,
+            target=self.path,
+            headers=list(self.headers.items()),
+            body=self._read_body(),
+            source_ip=self.client_address[0],
         )
         response = self.server.invoke(request)
         self.send_response(response.status)
@@ -191,7 +199,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
 
-def make_server(handler: Handler, config: GatewayConfig, host: str = "127.0.0.1",
-                port: int = 8000) -> LocalGateway:
+def make_server(
+    handler: Handler, config: GatewayConfig, host: str = "127.0.0.1", port: int = 8000
+) -> LocalGateway:
     """Create (not start) a gateway; port 0 picks a free one."""
     return LocalGateway((host, port), handler, config)

@@ -37,8 +37,14 @@ def _probe(url: str, timeout: float) -> tuple[int | None, str]:
         return None, str(getattr(exc, "reason", exc))
 
 
-def smoke(base_url: str, *, deadline_s: float = 60.0, interval_s: float = 2.0,
-          timeout_s: float = 10.0, path: str = "/healthz") -> SmokeResult:
+def smoke(
+    base_url: str,
+    *,
+    deadline_s: float = 60.0,
+    interval_s: float = 2.0,
+    timeout_s: float = 10.0,
+    path: str = "/healthz",
+) -> SmokeResult:
     """Probe until a 200 or the deadline.
 
     :raise DeployError: with the last status and body (or connection error) seen.
@@ -57,6 +63,8 @@ def smoke(base_url: str, *, deadline_s: float = 60.0, interval_s: float = 2.0,
         seen = f"HTTP {status}: {detail.strip()[:300]}" if status else f"no answer: {detail}"
         print(f"smoke attempt {attempts}: {seen}", file=sys.stderr)
         if time.monotonic() - started + interval_s > deadline_s:
-            raise DeployError(f"smoke test failed: GET {url} did not answer 200 within "
-                              f"{deadline_s:g} s ({attempts} attempts); last: {seen}")
+            raise DeployError(
+                f"smoke test failed: GET {url} did not answer 200 within "
+                f"{deadline_s:g} s ({attempts} attempts); last: {seen}"
+            )
         time.sleep(interval_s)

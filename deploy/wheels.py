@@ -76,8 +76,18 @@ def ensure_wheels(
             requirements = _requirements_file(missing, Path(tmp))
             hash_mode = ["--require-hashes"] if all(p.hashes for p in missing) else []
             run_pip(
-                ["download", "--quiet", "--no-deps", *hash_mode, "--dest", str(cache),
-                 *target.pip_args(), *pip_options, "-r", str(requirements)],
+                [
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    *hash_mode,
+                    "--dest",
+                    str(cache),
+                    *target.pip_args(),
+                    *pip_options,
+                    "-r",
+                    str(requirements),
+                ],
                 what=f"downloading wheels for {target.runtime}/{target.arch}",
             )
     wheels = []
@@ -99,8 +109,18 @@ def install(wheels: Sequence[Path], target: Target, dest: Path) -> None:
         dest.mkdir(parents=True, exist_ok=True)
         return
     run_pip(
-        ["install", "--quiet", "--no-deps", "--no-index", "--no-compile",
-         "--disable-pip-version-check", "--no-warn-script-location", "--target", str(dest),
-         *target.pip_args(), *(str(w) for w in wheels)],
+        [
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--no-compile",
+            "--disable-pip-version-check",
+            "--no-warn-script-location",
+            "--target",
+            str(dest),
+            *target.pip_args(),
+            *(str(w) for w in wheels),
+        ],
         what=f"installing wheels into {dest}",
     )

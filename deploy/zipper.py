@@ -61,9 +61,7 @@ def write_zip(
 
     :param on_file: called with (files done, total) for progress displays.
     """
-    files = sorted(
-        (p.relative_to(root).as_posix(), p) for p in root.rglob("*") if p.is_file()
-    )
+    files = sorted((p.relative_to(root).as_posix(), p) for p in root.rglob("*") if p.is_file())
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     sizes: Counter[str] = Counter()
@@ -79,8 +77,9 @@ def write_zip(
                 on_file(done, len(files))
     os.replace(partial, output)
     hex_digest, b64_digest = file_hashes(output)
-    return ZipSummary(output, output.stat().st_size, hex_digest, b64_digest, len(files),
-                      dict(sizes))
+    return ZipSummary(
+        output, output.stat().st_size, hex_digest, b64_digest, len(files), dict(sizes)
+    )
 
 
 def largest(summary: ZipSummary, count: int = 10) -> list[tuple[str, int]]:

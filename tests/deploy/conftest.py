@@ -30,17 +30,34 @@ def python312() -> str:
     return found
 
 
-def run_deploy(*args: str, python: str = sys.executable, cwd: Path = REPO,
-               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_deploy(
+    *args: str, python: str = sys.executable, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m deploy ...` as a user would."""
-    return subprocess.run([python, "-m", "deploy", *args], cwd=cwd, capture_output=True,
-                          text=True, env=env, timeout=600, check=False)
+    return subprocess.run(
+        [python, "-m", "deploy", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
 
 
 def build(output: Path, *args: str, project: Path = REPO) -> dict:
     """Build a package with the CLI and return its --json summary."""
-    result = run_deploy("package", "--project", str(project), "--output", str(output),
-                        "--cache-dir", str(WHEEL_CACHE), "--json", *args)
+    result = run_deploy(
+        "package",
+        "--project",
+        str(project),
+        "--output",
+        str(output),
+        "--cache-dir",
+        str(WHEEL_CACHE),
+        "--json",
+        *args,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -82,11 +99,21 @@ def runtime_dir(tmp_path_factory) -> Path:
 def local_env(tmp_path_factory) -> dict[str, str]:
     """Environment for the embedded default: a migrated SQLite file and an images folder."""
     folder = tmp_path_factory.mktemp("local")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder}/app.sqlite",
-           "IMAGES_DIR": str(folder / "images"), "SECRET_KEY": "test-secret",
-           "BCRYPT_ROUNDS": "4"}
-    result = subprocess.run([sys.executable, "-m", "flask", "--app", "service", "db", "upgrade"],
-                            cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder}/app.sqlite",
+        "IMAGES_DIR": str(folder / "images"),
+        "SECRET_KEY": "test-secret",
+        "BCRYPT_ROUNDS": "4",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "service", "db", "upgrade"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return env
 
@@ -101,11 +128,19 @@ class ServeProcess:
 
 
 @contextmanager
-def serve_process(*args: str, env: dict[str, str], python: str = sys.executable,
-                  ) -> Iterator[ServeProcess]:
+def serve_process(
+    *args: str,
+    env: dict[str, str],
+    python: str = sys.executable,
+) -> Iterator[ServeProcess]:
     """Start serve on a free port and stop it (this process only) afterwards."""
-    process = subprocess.Popen([python, "-m", "deploy", "serve", "--port", "0", *args],
-                               cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [python, "-m", "deploy", "serve", "--port", "0", *args],
+        cwd=REPO,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stderr is not None
     lines = []
     for line in process.stderr:
@@ -137,8 +172,12 @@ def gateway(local_env) -> Iterator[ServeProcess]:
 @pytest.fixture
 def aws_env(monkeypatch):
     """Fake credentials and a region for moto; the function names as CI sets them."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_REGION": "eu-west-1",
-                        "AWS_DEFAULT_REGION": "eu-west-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)

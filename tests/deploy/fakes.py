@@ -16,16 +16,15 @@ def elf_header(machine: int) -> bytes:
     return ident + (3).to_bytes(2, "little") + machine.to_bytes(2, "little") + bytes(44)
 
 
-def make_wheel(folder: Path, name: str, version: str, tag: str,
-               files: dict[str, bytes]) -> Path:
+def make_wheel(folder: Path, name: str, version: str, tag: str, files: dict[str, bytes]) -> Path:
     """Write a minimal valid wheel and return its path."""
     dist = f"{name}-{version}.dist-info"
     files = {
         **files,
         f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n"
-                            "A long description.\n".encode(),
+        "A long description.\n".encode(),
         f"{dist}/WHEEL": f"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: false\n"
-                         f"Tag: {tag}\n".encode(),
+        f"Tag: {tag}\n".encode(),
     }
     record = []
     for path, data in files.items():
@@ -56,7 +55,8 @@ def make_project(root: Path, *, ca_bundle: bool = True) -> Path:
     (root / "migrations" / "versions").mkdir(parents=True)
     (root / "service" / "__init__.py").write_text('"""Fake service."""\n')
     (root / "service" / "lambda_handler.py").write_text(
-        "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n")
+        "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n"
+    )
     (root / "service" / "tests" / "test_it.py").write_text("def test_it():\n    pass\n")
     (root / "service" / "NOTES.md").write_text("# notes\n")
     (root / "migrations" / "env.py").write_text("# alembic env\n")
@@ -64,5 +64,6 @@ def make_project(root: Path, *, ca_bundle: bool = True) -> Path:
     (root / "migrations" / "versions" / "0001_init.py").write_text("revision = '0001'\n")
     if ca_bundle:
         (root / "service" / "certs" / "global-bundle.pem").write_text(
-            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+        )
     return root

@@ -13,15 +13,23 @@ from pathlib import Path
 
 from tests.deploy.conftest import REPO, build, python312, unpack
 
-RUNTIME_PROVIDED_TOP = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py",
-                        "urllib3")
+RUNTIME_PROVIDED_TOP = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "dateutil",
+    "six.py",
+    "urllib3",
+)
 
 
 def _copy_project(dest: Path) -> Path:
     """The inputs of a build (sources, lock, setup.cfg) in another folder."""
     for name in ("service", "migrations"):
-        shutil.copytree(REPO / name, dest / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "instance"))
+        shutil.copytree(
+            REPO / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "instance")
+        )
     (dest / "deploy").mkdir()
     shutil.copy2(REPO / "deploy" / "requirements.lock", dest / "deploy")
     shutil.copy2(REPO / "setup.cfg", dest)
@@ -85,17 +93,24 @@ def test_package_excludes_what_lambda_does_not_need(x86_zip):
     assert not tops & set(RUNTIME_PROVIDED_TOP)
     # tests, caches of the host Python, stubs, docs, console scripts, extension sources
     assert not [n for n in names if "/tests/" in n or n.startswith(("tests/", "bin/"))]
-    assert not [n for n in names if n.endswith((".pyi", ".pyx", ".c", ".h", ".md", ".rst"))
-                and "/licenses/" not in n and not n.split("/")[-1].startswith("LICENSE")]
+    assert not [
+        n
+        for n in names
+        if n.endswith((".pyi", ".pyx", ".c", ".h", ".md", ".rst"))
+        and "/licenses/" not in n
+        and not n.split("/")[-1].startswith("LICENSE")
+    ]
     assert not [n for n in names if n.endswith(".pyc") and ".cpython-312." not in n]
     assert not [n for n in names if n.startswith("service/") and "/instance/" in n]
     # dist-info keeps what importlib.metadata reads, not the installer's bookkeeping
     dist_info = [n for n in names if ".dist-info/" in n]
     assert dist_info
-    assert not [n for n in dist_info
-                if n.rsplit("/", 1)[1] in {"RECORD", "INSTALLER", "REQUESTED", "WHEEL"}]
+    assert not [
+        n for n in dist_info if n.rsplit("/", 1)[1] in {"RECORD", "INSTALLER", "REQUESTED", "WHEEL"}
+    ]
     metadata = zipfile.ZipFile(x86_zip).read(
-        next(n for n in dist_info if n.startswith("flask-") and n.endswith("/METADATA")))
+        next(n for n in dist_info if n.startswith("flask-") and n.endswith("/METADATA"))
+    )
     assert b"Version: " in metadata
     assert len(metadata) < 3000  # the long description is gone
 
@@ -118,11 +133,21 @@ import bcrypt, pydantic_core, sqlalchemy.engine._row_cy, markupsafe._speedups  #
 print(json.dumps({{"docs": docs["statusCode"], "openapi": json.loads(docs["body"])["openapi"],
                   "health": health["statusCode"], "health_body": json.loads(health["body"])}}))
 """
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite", "IMAGES_DIR": str(tmp_path),
-           "PATH": "/usr/bin:/bin"}
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
+        "IMAGES_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
     # WHEN a clean interpreter (-I: no site-packages, no PYTHON* variables) imports the handler
-    result = subprocess.run([python312(), "-I", "-c", script], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [python312(), "-I", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     # THEN it answers API Gateway events
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])
@@ -135,14 +160,23 @@ print(json.dumps({{"docs": docs["statusCode"], "openapi": json.loads(docs["body"
 
 
 def test_package_cold_import_time_is_reported(x86_dir, runtime_dir, tmp_path):
-    script = (f"import sys, time; sys.path[:0] = [{str(x86_dir)!r}, {str(runtime_dir)!r}]; "
-              "t = time.perf_counter(); import service.lambda_handler; "
-              "print(time.perf_counter() - t)")
+    script = (
+        f"import sys, time; sys.path[:0] = [{str(x86_dir)!r}, {str(runtime_dir)!r}]; "
+        "t = time.perf_counter(); import service.lambda_handler; "
+        "print(time.perf_counter() - t)"
+    )
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite", "IMAGES_DIR": str(tmp_path)}
     times = []
     for _ in range(5):
-        result = subprocess.run([python312(), "-I", "-c", script], env=env, cwd=tmp_path,
-                                capture_output=True, text=True, timeout=120, check=True)
+        result = subprocess.run(
+            [python312(), "-I", "-c", script],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
         times.append(float(result.stdout))
     median = statistics.median(times)
     print(f"cold import of service.lambda_handler (python3.12, x86_64 package): {median:.3f} s")
@@ -163,8 +197,9 @@ def test_package_default_arm64_ships_only_aarch64_extensions(tmp_path):
 
 
 def test_package_include_boto3_ships_it(tmp_path):
-    summary = build(tmp_path / "boto.zip", "--arch", "x86_64", "--include-boto3",
-                    "--max-size", "50")
+    summary = build(
+        tmp_path / "boto.zip", "--arch", "x86_64", "--include-boto3", "--max-size", "50"
+    )
     names = zipfile.ZipFile(summary["path"]).namelist()
     assert "boto3/__init__.py" in names
     assert "botocore/__init__.py" in names

@@ -16,8 +16,11 @@ from deploy.errors import DeployError
 from deploy.zipper import file_hashes
 from tests.deploy.fakes import X86_64, elf_header
 
-NAMES = {"API_FUNCTION_NAME": "inventory-api", "MIGRATE_FUNCTION_NAME": "inventory-migrate",
-         "ROTATE_FUNCTION_NAME": "inventory-rotate"}
+NAMES = {
+    "API_FUNCTION_NAME": "inventory-api",
+    "MIGRATE_FUNCTION_NAME": "inventory-migrate",
+    "ROTATE_FUNCTION_NAME": "inventory-rotate",
+}
 
 
 def _zip(text: str) -> bytes:
@@ -33,16 +36,23 @@ def aws(aws_env, monkeypatch):
     for name, value in NAMES.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
-        role = boto3.client("iam").create_role(
-            RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        role = boto3.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument="{}")[
+            "Role"
+        ]["Arn"]
         client = boto3.client("lambda")
         for name in NAMES.values():
-            client.create_function(FunctionName=name, Runtime="python3.12", Role=role,
-                                   Handler="service.lambda_handler.handler",
-                                   Code={"ZipFile": _zip("v1")}, Publish=True,
-                                   Architectures=["arm64"])
-        client.create_alias(FunctionName=NAMES["API_FUNCTION_NAME"], Name="live",
-                            FunctionVersion="1")
+            client.create_function(
+                FunctionName=name,
+                Runtime="python3.12",
+                Role=role,
+                Handler="service.lambda_handler.handler",
+                Code={"ZipFile": _zip("v1")},
+                Publish=True,
+                Architectures=["arm64"],
+            )
+        client.create_alias(
+            FunctionName=NAMES["API_FUNCTION_NAME"], Name="live", FunctionVersion="1"
+        )
         yield client
 
 
@@ -55,15 +65,27 @@ def test_publish_updates_all_three_and_writes_release_file(aws, tmp_path, capsys
     package = tmp_path / "lambda.zip"
     package.write_bytes(_zip("v2"))
     # WHEN publish runs as CI runs it
-    code = main(["publish", "--zip", str(package), "--description", "abc123",
-                 "--output", str(tmp_path / "release.json")])
+    code = main(
+        [
+            "publish",
+            "--zip",
+            str(package),
+            "--description",
+            "abc123",
+            "--output",
+            str(tmp_path / "release.json"),
+        ]
+    )
     # THEN every function has a new version with exactly this code
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
     assert json.loads((tmp_path / "release.json").read_text()) == printed
     _hex, b64 = file_hashes(package)
-    for role, name in (("api", "inventory-api"), ("migrate", "inventory-migrate"),
-                       ("rotate", "inventory-rotate")):
+    for role, name in (
+        ("api", "inventory-api"),
+        ("migrate", "inventory-migrate"),
+        ("rotate", "inventory-rotate"),
+    ):
         assert printed[role] == {"function_name": name, "version": "2", "code_sha256": b64}
         version = aws.get_function(FunctionName=name, Qualifier="2")["Configuration"]
         assert version["CodeSha256"] == b64
@@ -88,8 +110,9 @@ def test_publish_refuses_zip_for_another_architecture(aws, tmp_path, capsys):
 
 def test_publish_from_s3_object(aws, capsys):
     s3 = boto3.client("s3")
-    s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={
-        "LocationConstraint": "eu-west-1"})
+    s3.create_bucket(
+        Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
     s3.put_object(Bucket="artifacts", Key="lambda.zip", Body=_zip("from s3"))
     assert main(["publish", "--s3-bucket", "artifacts", "--s3-key", "lambda.zip"]) == 0
     assert json.loads(capsys.readouterr().out)["api"]["version"] == "2"
@@ -121,7 +144,10 @@ def test_promote_then_rollback_restores_previous_alias_target(aws, tmp_path, cap
     # WHEN rolled back THEN the alias is back on 1
     assert main(["rollback"]) == 0
     assert json.loads(capsys.readouterr().out) == {
-        "alias": "live", "version": "1", "rolled_back_from": "2"}
+        "alias": "live",
+        "version": "1",
+        "rolled_back_from": "2",
+    }
     assert _alias(aws)["FunctionVersion"] == "1"
     # AND a second rollback does not flip forward to the bad version
     assert main(["rollback"]) == 1
@@ -176,16 +202,22 @@ def test_migrate_success_invokes_synchronously_with_upgrade_head():
 
 
 def test_migrate_function_error_fails_with_its_message():
-    fake = FakeLambda({"errorType": "OperationalError", "errorMessage": "(1045) Access denied",
-                       "stackTrace": []}, function_error="Unhandled")
-    with pytest.raises(DeployError, match=r"inventory-migrate failed \(Unhandled\): "
-                       r"OperationalError: \(1045\) Access denied"):
+    fake = FakeLambda(
+        {"errorType": "OperationalError", "errorMessage": "(1045) Access denied", "stackTrace": []},
+        function_error="Unhandled",
+    )
+    with pytest.raises(
+        DeployError,
+        match=r"inventory-migrate failed \(Unhandled\): "
+        r"OperationalError: \(1045\) Access denied",
+    ):
         release.migrate(fake, "inventory-migrate")
     assert "Qualifier" not in fake.calls[0]
 
 
-@pytest.mark.parametrize("payload", [{"ok": False, "error": "locked"}, {"after": "0001"}, None,
-                                     "done"])
+@pytest.mark.parametrize(
+    "payload", [{"ok": False, "error": "locked"}, {"after": "0001"}, None, "done"]
+)
 def test_migrate_failed_result_fails(payload):
     with pytest.raises(DeployError, match="reported failure"):
         release.migrate(FakeLambda(payload), "inventory-migrate")

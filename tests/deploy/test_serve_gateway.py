@@ -37,12 +37,19 @@ def start():
 
 def _echo(event, context):
     """Return the event and context as JSON."""
-    seen = {"event": event, "function_name": context.function_name,
-            "remaining": context.get_remaining_time_in_millis(),
-            "memory": context.memory_limit_in_mb, "arn": context.invoked_function_arn,
-            "request_id": context.aws_request_id}
-    return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
-            "body": json.dumps(seen)}
+    seen = {
+        "event": event,
+        "function_name": context.function_name,
+        "remaining": context.get_remaining_time_in_millis(),
+        "memory": context.memory_limit_in_mb,
+        "arn": context.invoked_function_arn,
+        "request_id": context.aws_request_id,
+    }
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(seen),
+    }
 
 
 def _call(conn, method, target, body=None, headers=None):
@@ -53,8 +60,13 @@ def _call(conn, method, target, body=None, headers=None):
 
 def test_gateway_builds_v1_proxy_event_with_stage(start):
     conn = start(_echo, stage="prod")
-    status, _headers, body = _call(conn, "POST", "/prod/v1/product/7?a=1&a=2&b=%20x", b'{"x":1}',
-                                   {"Content-Type": "application/json", "X-Multi": "1"})
+    status, _headers, body = _call(
+        conn,
+        "POST",
+        "/prod/v1/product/7?a=1&a=2&b=%20x",
+        b'{"x":1}',
+        {"Content-Type": "application/json", "X-Multi": "1"},
+    )
     assert status == 200
     seen = json.loads(body)
     event = seen["event"]
@@ -114,9 +126,13 @@ def test_gateway_returns_binary_and_multi_value_headers(start):
     png = b"\x89PNG\r\n\x1a\n\x00\xff"
 
     def handler(event, context):
-        return {"statusCode": 201, "headers": {"Content-Type": "image/png", "X-One": "a"},
-                "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
-                "body": base64.b64encode(png).decode(), "isBase64Encoded": True}
+        return {
+            "statusCode": 201,
+            "headers": {"Content-Type": "image/png", "X-One": "a"},
+            "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+            "body": base64.b64encode(png).decode(),
+            "isBase64Encoded": True,
+        }
 
     status, headers, body = _call(start(handler), "GET", "/img")
     assert status == 201
@@ -137,9 +153,16 @@ def test_gateway_handler_exception_is_502(start, capsys):
     assert "RuntimeError: boom" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("result", [None, {"body": "no status"}, {"statusCode": "abc"},
-                                    {"statusCode": 200, "body": 5},
-                                    {"statusCode": 200, "body": "%%", "isBase64Encoded": True}])
+@pytest.mark.parametrize(
+    "result",
+    [
+        None,
+        {"body": "no status"},
+        {"statusCode": "abc"},
+        {"statusCode": 200, "body": 5},
+        {"statusCode": 200, "body": "%%", "isBase64Encoded": True},
+    ],
+)
 def test_gateway_malformed_result_is_502(start, result, capsys):
     status, _headers, _body = _call(start(lambda e, c: result), "GET", "/x")
     assert status == 502
@@ -163,8 +186,7 @@ def test_gateway_request_over_lambda_payload_limit_is_413(start):
     called = []
     conn = start(lambda e, c: called.append(1))
     body = b"\0" * (events.LAMBDA_REQUEST_LIMIT // 4 * 3 + 10)  # over 6 MB once base64-encoded
-    status, _h, body = _call(conn, "POST", "/x", body,
-                             {"Content-Type": "application/octet-stream"})
+    status, _h, body = _call(conn, "POST", "/x", body, {"Content-Type": "application/octet-stream"})
     assert status == 413
     assert json.loads(body) == {"message": "Request Too Long"}
     assert not called

@@ -16,16 +16,19 @@ from deploy.targets import Target
 from tests.deploy.conftest import REPO
 
 
-@pytest.mark.parametrize(("tag", "arm64", "x86_64"), [
-    ("cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64", True, False),
-    ("cp39-abi3-manylinux_2_34_aarch64", True, False),
-    ("cp312-cp312-manylinux_2_28_x86_64", False, True),
-    ("py3-none-any", True, True),
-    ("cp311-cp311-manylinux2014_aarch64", False, False),
-    ("cp312-cp312-manylinux_2_35_aarch64", False, False),  # needs a newer glibc than Lambda's
-    ("cp312-cp312-musllinux_1_2_aarch64", False, False),
-    ("cp312-cp312-macosx_11_0_arm64", False, False),
-])
+@pytest.mark.parametrize(
+    ("tag", "arm64", "x86_64"),
+    [
+        ("cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64", True, False),
+        ("cp39-abi3-manylinux_2_34_aarch64", True, False),
+        ("cp312-cp312-manylinux_2_28_x86_64", False, True),
+        ("py3-none-any", True, True),
+        ("cp311-cp311-manylinux2014_aarch64", False, False),
+        ("cp312-cp312-manylinux_2_35_aarch64", False, False),  # needs a newer glibc than Lambda's
+        ("cp312-cp312-musllinux_1_2_aarch64", False, False),
+        ("cp312-cp312-macosx_11_0_arm64", False, False),
+    ],
+)
 def test_target_accepts_only_runtime_compatible_tags(tag, arm64, x86_64):
     assert Target("3.12", "arm64").accepts_wheel_tag(tag) is arm64
     assert Target("3.12", "x86_64").accepts_wheel_tag(tag) is x86_64
@@ -44,8 +47,10 @@ def test_target_pip_args_and_validation():
 
 
 def test_lock_render_read_roundtrip(tmp_path):
-    pins = [lockfile.Pin("flask", "3.1.3", frozenset({"a" * 64})),
-            lockfile.Pin("bcrypt", "5.0.0", frozenset({"b" * 64, "c" * 64}))]
+    pins = [
+        lockfile.Pin("flask", "3.1.3", frozenset({"a" * 64})),
+        lockfile.Pin("bcrypt", "5.0.0", frozenset({"b" * 64, "c" * 64})),
+    ]
     path = tmp_path / "requirements.lock"
     path.write_text(lockfile.render(pins, ["flask>=3"], "3.12"))
     read, digest = lockfile.read_lock(path)
@@ -138,8 +143,9 @@ def test_progress_animates_on_a_terminal():
     assert stream.getvalue().endswith("\n")
 
 
-@pytest.mark.parametrize("command", ["package", "lock", "serve", "publish", "migrate", "promote",
-                                     "rollback", "smoke"])
+@pytest.mark.parametrize(
+    "command", ["package", "lock", "serve", "publish", "migrate", "promote", "rollback", "smoke"]
+)
 def test_every_command_has_help(command, capsys):
     from deploy.cli import main
 
