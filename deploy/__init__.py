@@ -1,0 +1,1 @@
+"""Packager and release tool for the Lambda functions (`python -m deploy --help`)."""

@@ -1,0 +1,206 @@
+"""`serve`: a local API Gateway that runs the real Lambda handler behind plain HTTP.
+
+Each request becomes a REST (v1) proxy event (deploy/events.py), the handler is called
+in-process with a LambdaContext-like object, and its result goes back as HTTP. One
+invocation at a time, as in one Lambda execution environment. Standard library only.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import json
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from deploy import events
+from deploy.errors import DeployError
+
+Handler = Callable[[dict[str, Any], Any], Any]
+DEFAULT_HANDLER = "service.lambda_handler:handler"
+_HOP_BY_HOP = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
+
+
+class LambdaContext:
+    """The attributes and method of the Lambda Python context object that code uses."""
+
+    def __init__(self, function_name: str, memory_mb: int, timeout_s: float, region: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:{region}:{events.ACCOUNT_ID}:function:{function_name}"
+        )
+        self.memory_limit_in_mb = memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+        self.identity = None
+        self.client_context = None
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the (emulated) function timeout."""
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """How the local gateway behaves."""
+
+    stage: str | None = None
+    binary_media_types: tuple[str, ...] = ("*/*",)
+    function_name: str = "local-api"
+    memory_mb: int = 512
+    timeout_s: float = 29.0  # API Gateway's integration timeout
+    region: str = "us-east-1"
+
+
+def _unpack(package: Path) -> Path:
+    if package.is_dir():
+        return package.resolve()
+    if not zipfile.is_zipfile(package):
+        raise DeployError(f"{package} is neither a folder nor a zip file")
+    folder = Path(tempfile.mkdtemp(prefix="deploy-serve-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    with zipfile.ZipFile(package) as archive:
+        archive.extractall(folder)
+    return folder
+
+
+def _check_python(folder: Path) -> None:
+    """Fail early when the package's extensions were built for another Python."""
+    running = f"{sys.version_info[0]}{sys.version_info[1]}"
+    for path in folder.rglob("*.so"):
+        match = re.search(r"\.cpython-(\d+)", path.name)
+        if match and match[1] != running:
+            raise DeployError(
+                f"{folder} holds extensions for CPython {match[1][0]}.{match[1][1:]} "
+                f"({path.name}); run serve with that Python, e.g. python{match[1][0]}."
+                f"{match[1][1:]} -m deploy serve ..."
+            )
+
+
+def load_handler(spec: str, package: Path | None = None) -> Handler:
+    """Import `module:attr` (or Lambda's `module.attr`), from a built package if given."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep:
+        module_name, _, attr = spec.rpartition(".")
+    if not module_name or not attr:
+        raise DeployError(f"handler must look like module:attr or module.attr, not {spec!r}")
+    if package is not None:
+        folder = _unpack(package)
+        _check_python(folder)
+        sys.path.insert(0, str(folder))
+    module = importlib.import_module(module_name)
+    if package is not None and not str(Path(module.__file__ or "")).startswith(str(folder)):
+        raise DeployError(f"{module_name} was imported from {module.__file__}, not {package}")
+    handler = getattr(module, attr, None)
+    if not callable(handler):
+        raise DeployError(f"{module_name}.{attr} is not a callable handler")
+    return handler  # type: ignore[no-any-return]
+
+
+class LocalGateway(ThreadingHTTPServer):
+    """The HTTP server; holds the handler and serialises invocations."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Handler, config: GatewayConfig) -> None:
+        super().__init__(address, _RequestHandler)
+        self.lambda_handler = handler
+        self.config = config
+        self.invoke_lock = threading.Lock()
+
+    def invoke(self, request: events.HttpRequest) -> events.HttpResponse:
+        """Route one request through the Lambda handler as API Gateway would."""
+        config = self.config
+        path = events.strip_stage(request.target.split("?", 1)[0], config.stage)
+        if path is None:  # API Gateway's answer for a path outside the stage
+            return events.gateway_error(403, "Forbidden", "ForbiddenException")
+        if len(request.body) > events.APIGW_BODY_LIMIT:
+            return events.gateway_error(413, "Request Too Long", "RequestTooLongException")
+        event = events.build_event(
+            request,
+            path=path,
+            stage=config.stage or "$default",
+            binary_media_types=config.binary_media_types,
+            server_port=self.server_address[1],
+        )
+        if len(json.dumps(event)) > events.LAMBDA_REQUEST_LIMIT:
+            return events.gateway_error(413, "Request Too Long", "RequestTooLongException")
+        context = LambdaContext(
+            config.function_name, config.memory_mb, config.timeout_s, config.region
+        )
+        try:
+            with self.invoke_lock:
+                result = self.lambda_handler(event, context)
+            if len(json.dumps(result)) > events.LAMBDA_RESPONSE_LIMIT:
+                raise events.InvalidResult("response is over Lambda's 6 MB payload limit")
+            response = events.parse_result(result)
+        except Exception:  # a failed invocation is API Gateway's 502, never a crash here
+            traceback.print_exc()
+            return events.gateway_error(
+                502, "Internal server error", "InternalServerErrorException"
+            )
+        headers = [(k, v) for k, v in response.headers if k.lower() not in _HOP_BY_HOP]
+        headers.append(("x-amzn-RequestId", event["requestContext"]["requestId"]))
+        return events.HttpResponse(response.status, headers, response.body)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: LocalGateway
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():  # trailers
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _proxy(self) -> None:
+        request = events.HttpRequest(
+            method=self.command,
+            target=self.path,
+            headers=list(self.headers.items()),
+            body=self._read_body(),
+            source_ip=self.client_address[0],
+        )
+        response = self.server.invoke(request)
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _proxy
+
+    def log_message(self, format: str, *args: Any) -> None:
+        sys.stderr.write(f"{self.address_string()} - {format % args}\n")
+
+
+def make_server(
+    handler: Handler, config: GatewayConfig, host: str = "127.0.0.1", port: int = 8000
+) -> LocalGateway:
+    """Create (not start) a gateway; port 0 picks a free one."""
+    return LocalGateway((host, port), handler, config)

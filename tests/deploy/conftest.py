@@ -1,0 +1,183 @@
+"""Fixtures for the deploy/ tests: one real x86_64 build per session, serve processes, AWS env."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from deploy import bytecode, lockfile, wheels
+from deploy.targets import Target
+
+REPO = Path(__file__).resolve().parents[2]
+# Shared with `python -m deploy package` runs in this checkout: warm after the first run.
+WHEEL_CACHE = REPO / "build" / "cache" / "wheels"
+
+
+def python312() -> str:
+    """The local CPython 3.12 (the target runtime's version); the tests need it."""
+    found = bytecode.find_python("3.12")
+    assert found, "python3.12 is required for the deploy tests (pyenv install 3.12)"
+    return found
+
+
+def run_deploy(
+    *args: str, python: str = sys.executable, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m deploy ...` as a user would."""
+    return subprocess.run(
+        [python, "-m", "deploy", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+
+
+def build(output: Path, *args: str, project: Path = REPO) -> dict:
+    """Build a package with the CLI and return its --json summary."""
+    result = run_deploy(
+        "package",
+        "--project",
+        str(project),
+        "--output",
+        str(output),
+        "--cache-dir",
+        str(WHEEL_CACHE),
+        "--json",
+        *args,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def unpack(archive: Path, dest: Path) -> Path:
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def x86_build(tmp_path_factory) -> dict:
+    """The default package (no boto3) for python3.12 on x86_64, the one arch we can run."""
+    return build(tmp_path_factory.mktemp("x86") / "lambda.zip", "--arch", "x86_64")
+
+
+@pytest.fixture(scope="session")
+def x86_zip(x86_build) -> Path:
+    return Path(x86_build["path"])
+
+
+@pytest.fixture(scope="session")
+def x86_dir(x86_zip, tmp_path_factory) -> Path:
+    return unpack(x86_zip, tmp_path_factory.mktemp("task"))
+
+
+@pytest.fixture(scope="session")
+def runtime_dir(tmp_path_factory) -> Path:
+    """What the Lambda runtime adds to sys.path: boto3 and its dependencies, nothing else."""
+    pins, _ = lockfile.read_lock(REPO / "deploy" / "requirements.lock")
+    _ship, provided = lockfile.split_runtime_provided(pins, include_boto3=False)
+    target = Target("3.12", "x86_64")
+    dest = tmp_path_factory.mktemp("runtime") / "site-packages"
+    wheels.install(wheels.ensure_wheels(provided, target, WHEEL_CACHE), target, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def local_env(tmp_path_factory) -> dict[str, str]:
+    """Environment for the embedded default: a migrated SQLite file and an images folder."""
+    folder = tmp_path_factory.mktemp("local")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder}/app.sqlite",
+        "IMAGES_DIR": str(folder / "images"),
+        "SECRET_KEY": "test-secret",
+        "BCRYPT_ROUNDS": "4",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "service", "db", "upgrade"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return env
+
+
+class ServeProcess:
+    """A running `python -m deploy serve`; `url` ends with the stage prefix (no slash)."""
+
+    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
+        self.process = process
+        self.url = url
+        self.log: list[str] = []
+
+
+@contextmanager
+def serve_process(
+    *args: str,
+    env: dict[str, str],
+    python: str = sys.executable,
+) -> Iterator[ServeProcess]:
+    """Start serve on a free port and stop it (this process only) afterwards."""
+    process = subprocess.Popen(
+        [python, "-m", "deploy", "serve", "--port", "0", *args],
+        cwd=REPO,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        if match := re.search(r"serving .* on (http://\S+?)/?$", line.strip()):
+            break
+    else:
+        process.wait(timeout=10)
+        raise AssertionError("serve did not start:\n" + "".join(lines))
+    served = ServeProcess(process, match[1])
+    drain = threading.Thread(target=lambda: served.log.extend(process.stderr or ()), daemon=True)
+    drain.start()
+    try:
+        yield served
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        drain.join(timeout=5)
+        process.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def gateway(local_env) -> Iterator[ServeProcess]:
+    """The real handler from source behind the local gateway, stage `prod`."""
+    with serve_process("--stage", "prod", env=local_env) as served:
+        yield served
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    """Fake credentials and a region for moto; the function names as CI sets them."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)

@@ -1,0 +1,221 @@
+"""The local API Gateway's event and response mapping, with stand-in handlers over real HTTP."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import threading
+
+import pytest
+
+from deploy import events
+from deploy.errors import DeployError
+from deploy.serve import GatewayConfig, LambdaContext, load_handler, make_server
+
+
+@pytest.fixture
+def start():
+    """Start a gateway around a handler on a free port; stop it afterwards."""
+    servers, connections = [], []
+
+    def _start(handler, **config):
+        server = make_server(handler, GatewayConfig(**config), port=0)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+        connections.append(conn)
+        return conn
+
+    yield _start
+    for conn in connections:
+        conn.close()
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def _echo(event, context):
+    """Return the event and context as JSON."""
+    seen = {
+        "event": event,
+        "function_name": context.function_name,
+        "remaining": context.get_remaining_time_in_millis(),
+        "memory": context.memory_limit_in_mb,
+        "arn": context.invoked_function_arn,
+        "request_id": context.aws_request_id,
+    }
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(seen),
+    }
+
+
+def _call(conn, method, target, body=None, headers=None):
+    conn.request(method, target, body=body, headers=headers or {})
+    response = conn.getresponse()
+    return response.status, response.getheaders(), response.read()
+
+
+def test_gateway_builds_v1_proxy_event_with_stage(start):
+    conn = start(_echo, stage="prod")
+    status, _headers, body = _call(
+        conn,
+        "POST",
+        "/prod/v1/product/7?a=1&a=2&b=%20x",
+        b'{"x":1}',
+        {"Content-Type": "application/json", "X-Multi": "1"},
+    )
+    assert status == 200
+    seen = json.loads(body)
+    event = seen["event"]
+    assert event["path"] == "/v1/product/7"
+    assert event["httpMethod"] == "POST"
+    assert event["resource"] == "/{proxy+}"
+    assert event["pathParameters"] == {"proxy": "v1/product/7"}
+    assert event["queryStringParameters"] == {"a": "2", "b": " x"}
+    assert event["multiValueQueryStringParameters"] == {"a": ["1", "2"], "b": [" x"]}
+    assert event["headers"]["Content-Type"] == "application/json"
+    assert event["multiValueHeaders"]["X-Multi"] == ["1"]
+    assert event["headers"]["X-Forwarded-For"] == "127.0.0.1"
+    context = event["requestContext"]
+    assert context["path"] == "/prod/v1/product/7"
+    assert context["stage"] == "prod"
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert context["requestId"]
+    # binaryMediaTypes */*: every body arrives base64-encoded, as API Gateway sends it
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == b'{"x":1}'
+    assert seen["function_name"] == "local-api"
+    assert 0 < seen["remaining"] <= 29_000
+    assert seen["memory"] == 512
+    assert seen["arn"].startswith("arn:aws:lambda:us-east-1:123456789012:function:")
+
+
+def test_gateway_without_body_or_query_sends_nulls(start):
+    conn = start(_echo)
+    _status, _headers, body = _call(conn, "GET", "/")
+    event = json.loads(body)["event"]
+    assert event["body"] is None
+    assert event["isBase64Encoded"] is False
+    assert event["queryStringParameters"] is None
+    assert event["multiValueQueryStringParameters"] is None
+    assert event["resource"] == "/"
+    assert event["pathParameters"] is None
+    assert event["requestContext"]["stage"] == "$default"
+
+
+def test_gateway_text_body_when_type_is_not_binary(start):
+    conn = start(_echo, binary_media_types=("image/*",))
+    _s, _h, body = _call(conn, "PUT", "/x", "héllo".encode(), {"Content-Type": "text/plain"})
+    event = json.loads(body)["event"]
+    assert event["isBase64Encoded"] is False
+    assert event["body"] == "héllo"
+
+
+def test_gateway_outside_stage_is_403(start):
+    conn = start(_echo, stage="prod")
+    status, headers, body = _call(conn, "GET", "/v1/user")
+    assert status == 403
+    assert json.loads(body) == {"message": "Forbidden"}
+    assert ("x-amzn-ErrorType", "ForbiddenException") in headers
+
+
+def test_gateway_returns_binary_and_multi_value_headers(start):
+    png = b"\x89PNG\r\n\x1a\n\x00\xff"
+
+    def handler(event, context):
+        return {
+            "statusCode": 201,
+            "headers": {"Content-Type": "image/png", "X-One": "a"},
+            "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+            "body": base64.b64encode(png).decode(),
+            "isBase64Encoded": True,
+        }
+
+    status, headers, body = _call(start(handler), "GET", "/img")
+    assert status == 201
+    assert body == png
+    assert [v for k, v in headers if k == "Set-Cookie"] == ["a=1", "b=2"]
+    assert ("X-One", "a") in headers
+    assert ("Content-Length", str(len(png))) in headers
+
+
+def test_gateway_handler_exception_is_502(start, capsys):
+    def handler(event, context):
+        raise RuntimeError("boom")
+
+    status, headers, body = _call(start(handler), "GET", "/x")
+    assert status == 502
+    assert json.loads(body) == {"message": "Internal server error"}
+    assert ("x-amzn-ErrorType", "InternalServerErrorException") in headers
+    assert "RuntimeError: boom" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        None,
+        {"body": "no status"},
+        {"statusCode": "abc"},
+        {"statusCode": 200, "body": 5},
+        {"statusCode": 200, "body": "%%", "isBase64Encoded": True},
+    ],
+)
+def test_gateway_malformed_result_is_502(start, result, capsys):
+    status, _headers, _body = _call(start(lambda e, c: result), "GET", "/x")
+    assert status == 502
+    capsys.readouterr()
+
+
+def test_gateway_chunked_request_body(start):
+    conn = start(_echo)
+    conn.putrequest("POST", "/up")
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.putheader("Content-Type", "application/octet-stream")
+    conn.endheaders()
+    for chunk in (b"abc", b"defg"):
+        conn.send(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+    conn.send(b"0\r\n\r\n")
+    event = json.loads(conn.getresponse().read())["event"]
+    assert base64.b64decode(event["body"]) == b"abcdefg"
+
+
+def test_gateway_request_over_lambda_payload_limit_is_413(start):
+    called = []
+    conn = start(lambda e, c: called.append(1))
+    body = b"\0" * (events.LAMBDA_REQUEST_LIMIT // 4 * 3 + 10)  # over 6 MB once base64-encoded
+    status, _h, body = _call(conn, "POST", "/x", body, {"Content-Type": "application/octet-stream"})
+    assert status == 413
+    assert json.loads(body) == {"message": "Request Too Long"}
+    assert not called
+
+
+def test_head_request_has_no_body(start):
+    conn = start(lambda e, c: {"statusCode": 200, "body": "hello"})
+    status, headers, body = _call(conn, "HEAD", "/")
+    assert status == 200
+    assert body == b""
+    assert ("Content-Length", "5") in headers
+
+
+def test_lambda_context_counts_down():
+    context = LambdaContext("f", 128, 0.0, "eu-west-1")
+    assert context.get_remaining_time_in_millis() == 0
+    assert context.invoked_function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:f"
+
+
+def test_load_handler_accepts_both_spellings_and_rejects_bad_ones():
+    assert load_handler("json:dumps") is json.dumps
+    assert load_handler("json.dumps") is json.dumps
+    with pytest.raises(DeployError, match="not a callable handler"):
+        load_handler("json:nothing")
+    with pytest.raises(DeployError, match="module:attr"):
+        load_handler("handler")
+
+
+def test_load_handler_refuses_package_for_other_python(tmp_path):
+    (tmp_path / "m.cpython-39-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    with pytest.raises(DeployError, match=r"CPython 3\.9.*python3\.9 -m deploy serve"):
+        load_handler("m:handler", tmp_path)
