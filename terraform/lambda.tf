@@ -22,6 +22,11 @@ locals {
     LOG_LEVEL                    = var.log_level
     TRACING_ENABLED              = "true"
     IMAGE_URL_EXPIRES            = tostring(var.image_url_expires_seconds)
+    DB_CONNECT_TIMEOUT           = "5"  # seconds; Aurora resuming from zero answers 503 + Retry-After
+    DB_READ_TIMEOUT              = "15" # seconds; well inside API Gateway's 29 s
+    BCRYPT_ROUNDS                = tostring(var.bcrypt_rounds)
+    AUTH_CACHE_SIZE              = "1024"
+    AUTH_CACHE_TTL               = "300"
     POWERTOOLS_SERVICE_NAME      = "${var.name}-api"
     POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
   }
@@ -100,7 +105,9 @@ resource "aws_lambda_alias" "live" {
   function_version = aws_lambda_function.api.version
 
   lifecycle {
-    ignore_changes = [function_version]
+    # The release pipeline owns the alias: promote moves it and records the
+    # previous version in its description for rollback.
+    ignore_changes = [function_version, description]
   }
 }
 

@@ -304,6 +304,17 @@ variable "api_reserved_concurrency" {
   }
 }
 
+variable "bcrypt_rounds" {
+  description = "bcrypt cost for new password hashes (each step doubles the time: 10 is ~60 ms on one vCPU; verified credentials are cached)"
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.bcrypt_rounds >= 10 && var.bcrypt_rounds <= 14
+    error_message = "bcrypt_rounds must be between 10 and 14."
+  }
+}
+
 variable "log_level" {
   description = "LOG_LEVEL of the three functions."
   type        = string

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
 import time
+from collections import Counter
 
 import pymysql
 import pytest
@@ -146,7 +146,7 @@ def test_concurrent_runs_serialise_and_agree(cluster):
     def run():
         try:
             results.append(migrate.handler({"action": "upgrade"}, None))
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:
             errors.append(error)
 
     threads = [threading.Thread(target=run) for _ in range(3)]

@@ -7,6 +7,8 @@ while it does not define them yet.
 
 from __future__ import annotations
 
+from service.config import LOCAL_ENV
+
 # function key (local.function_names / resource name) -> Lambda handler
 HANDLERS = {
     "api": "service.lambda_handler.handler",
@@ -55,8 +57,8 @@ ENV = {
 }
 ENV_CONSTANTS = {"api": "API_ENV", "migrate": "MIGRATE_ENV", "rotate": "ROTATE_ENV"}
 
-# Never set on Lambda (CONTRACT.md "Local only").
-LOCAL_ONLY_ENV = frozenset({"DATABASE_URL", "IMAGES_DIR", "SECRET_KEY"})
+# Never set on Lambda: local runs and tests only (service/config.py says which).
+LOCAL_ONLY_ENV = LOCAL_ENV
 
 # Set by the Lambda runtime itself; the code may read them without Terraform.
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
