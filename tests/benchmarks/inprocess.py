@@ -1,0 +1,245 @@
+"""Warm latency through the Lambda handler (API Gateway REST v1 events), and the raw
+database floor (the same primary-key select with bare pymysql), in one process."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pymysql
+from werkzeug.datastructures import Headers
+
+from tests.benchmarks import environment as env
+from tests.benchmarks.stats import summarize
+from tests.conftest import MARIADB
+from tests.transport import LambdaContext, make_v1_event
+
+ProgressFn = Callable[[str], None]
+
+PK_SELECT = (
+    "SELECT id, name, description, sku, manufacturer, quantity, date_added, "
+    "date_last_updated, owner_user_id FROM products WHERE id = %s"
+)
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Access log lines and EMF metrics go to stdout as on Lambda; here to /dev/null.
+
+    They are still formatted and written, so their cost is measured.
+    """
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        yield
+
+
+def make_handler(database: env.Database) -> tuple[Any, Callable[..., Any]]:
+    """The app and handler exactly as service/lambda_handler.py builds them."""
+    from apig_wsgi import make_lambda_handler
+
+    from service import create_app
+    from service.observability import instrument
+
+    # The migrations ran an app first, which set up text logging for the process:
+    # start again so this app logs JSON lines to (the current) stdout, as on Lambda.
+    service_logger = logging.getLogger("service")
+    for handler in list(service_logger.handlers):
+        if getattr(handler, "_inventory_handler", False):
+            service_logger.removeHandler(handler)
+    app = create_app({"DATABASE_URL": database.app_url(), "IMAGES_BUCKET": env.BUCKET})
+    return app, instrument(make_lambda_handler(app, binary_support=True), app)
+
+
+def to_event(request: env.Request) -> dict[str, Any]:
+    return make_v1_event(
+        method=request.method,
+        path=request.path,
+        headers=Headers(request.headers),
+        body=request.body,
+    )
+
+
+def seed(handler: Callable[..., Any], png: bytes) -> env.Seed:
+    """A user (bcrypt cost 10, the production default), products and images, via the API."""
+    import json
+
+    def call(request: env.Request, expect: int) -> Any:
+        result = handler(to_event(request), LambdaContext())
+        assert result["statusCode"] == expect, result
+        return json.loads(result["body"]) if result.get("body") else None
+
+    username = f"bench-{os.getpid()}-{time.monotonic_ns()}@example.com"
+    user = call(
+        env.Request(
+            "POST",
+            "/v1/user",
+            {"Content-Type": "application/json"},
+            json.dumps(
+                {
+                    "username": username,
+                    "password": env.PASSWORD,
+                    "first_name": "Bench",
+                    "last_name": "Mark",
+                }
+            ).encode(),
+        ),
+        201,
+    )
+    auth = {"Authorization": env.basic(username, env.PASSWORD), "Content-Type": "application/json"}
+    products = []
+    for n in range(3):
+        body = {
+            "name": f"Seed {n}",
+            "description": "seed",
+            "sku": f"SEED-{user['id']}-{n}",
+            "manufacturer": "Acme",
+            "quantity": 1,
+        }
+        products.append(
+            call(env.Request("POST", "/v1/product", auth, json.dumps(body).encode()), 201)["id"]
+        )
+    for n in range(env.LISTED_IMAGES):
+        body, content_type = env.multipart("image", f"seed-{n}.png", png, "image/png")
+        headers = {"Authorization": auth["Authorization"], "Content-Type": content_type}
+        call(env.Request("POST", f"/v1/product/{products[1]}/image", headers, body), 201)
+    return env.Seed(username, user["id"], products[0], products[1], products[2])
+
+
+def measure(
+    handler: Callable[..., Any],
+    scenario: env.Scenario,
+    requests: int,
+    warmup: int,
+    before_each: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Time ``requests`` calls of the handler (event building excluded)."""
+    for i in range(warmup):
+        result = handler(to_event(scenario.make(i)), LambdaContext())
+        assert result["statusCode"] == scenario.expect, (scenario.name, result)
+    wall, cpu = [], []
+    for i in range(warmup, warmup + requests):
+        event, context = to_event(scenario.make(i)), LambdaContext()
+        if before_each:
+            before_each()
+        c0, t0 = time.process_time_ns(), time.perf_counter_ns()
+        result = handler(event, context)
+        t1, c1 = time.perf_counter_ns(), time.process_time_ns()
+        assert result["statusCode"] == scenario.expect, (scenario.name, result)
+        wall.append(t1 - t0)
+        cpu.append(c1 - c0)
+    return summarize(wall, cpu)
+
+
+def round_trips(handler: Callable[..., Any], scenario: env.Scenario, samples: int = 20) -> float:
+    """Database commands (queries, pings, commits) per request, counted in pymysql (untimed)."""
+    from pymysql.connections import Connection
+
+    original = Connection._execute_command
+    count = [0]
+
+    def counting(self: Any, command: int, sql: Any) -> Any:
+        count[0] += 1
+        return original(self, command, sql)
+
+    Connection._execute_command = counting  # type: ignore[method-assign]
+    try:
+        for i in range(samples):
+            handler(to_event(scenario.make(10_000_000 + i)), LambdaContext())
+    finally:
+        Connection._execute_command = original  # type: ignore[method-assign]
+    return count[0] / samples
+
+
+def floor(database: env.Database, product_id: int, requests: int) -> dict[str, Any]:
+    """The physical floor: the same primary-key select, bare pymysql, loopback, no TLS."""
+    connection = pymysql.connect(
+        host=MARIADB["host"],
+        port=MARIADB["port"],
+        user=database.user,
+        password=database.password,
+        database=database.name,
+        ssl_disabled=True,
+        autocommit=True,
+        charset="utf8mb4",
+    )
+    wall = []
+    with connection.cursor() as cursor:
+        for i in range(requests + 100):
+            t0 = time.perf_counter_ns()
+            cursor.execute(PK_SELECT, (product_id,))
+            row = cursor.fetchone()
+            t1 = time.perf_counter_ns()
+            assert row is not None
+            if i >= 100:
+                wall.append(t1 - t0)
+    connection.close()
+    return summarize(wall)
+
+
+def orm_get(app: Any, product_id: int, requests: int) -> dict[str, Any]:
+    """Reference point: the ORM's ``session.get`` on a fresh session (the app's engine)."""
+    from sqlalchemy.orm import Session
+
+    from service.extensions import db
+    from service.models import Product
+
+    with app.app_context():
+        engine = db.engine
+    wall = []
+    for i in range(requests + 100):
+        t0 = time.perf_counter_ns()
+        with Session(engine) as session:
+            assert session.get(Product, product_id) is not None
+        t1 = time.perf_counter_ns()
+        if i >= 100:
+            wall.append(t1 - t0)
+    return summarize(wall)
+
+
+def run(
+    database: env.Database,
+    requests: int,
+    warmup: int,
+    only: set[str] | None,
+    progress: ProgressFn,
+) -> dict[str, Any]:
+    """Every scenario through the handler, with moto's in-process S3; plus the floor."""
+    from moto import mock_aws
+
+    from service.credential_cache import CredentialCache
+
+    os.environ.update(env.FAKE_AWS)
+    os.environ.update(env.LAMBDA_ENV)
+    results: dict[str, Any] = {}
+    png = env.upload_png()
+    with mock_aws(), quiet_stdout():
+        env.create_bucket()
+        app, handler = make_handler(database)
+        seeded = seed(handler, png)
+        for scenario in env.scenarios(seeded, png, run_id=str(os.getpid())):
+            if only and scenario.name not in only:
+                continue
+            n = scenario.requests or requests
+            reset = None
+            if scenario.name == "get_user_cold":
+
+                def reset() -> None:  # a fresh container's empty cache: bcrypt runs
+                    app.extensions["credential_cache"] = CredentialCache(
+                        app.config["AUTH_CACHE_SIZE"], app.config["AUTH_CACHE_TTL"]
+                    )
+
+            progress(f"handler {scenario.name} x{n}")
+            results[scenario.name] = measure(handler, scenario, n, min(warmup, n), reset)
+            if scenario.name != "get_user_cold":
+                results[scenario.name]["db_round_trips"] = round_trips(handler, scenario)
+        progress(f"floor x{requests}")
+        results["_floor_pymysql_pk_select"] = floor(database, seeded.product_id, requests)
+        results["_orm_session_get"] = orm_get(app, seeded.product_id, requests)
+        with app.app_context():
+            from service.extensions import db
+
+            db.engine.dispose()
+    return {"seed": seeded.__dict__, "results": results}

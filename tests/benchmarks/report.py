@@ -1,0 +1,215 @@
+"""Targets, cost and scaling derived from the measurements; the printed table."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+# Prices as given in issue 7's brief for arm64 (us-east-1, first tier), per AWS's public
+# Lambda pricing page; not re-checked from this offline machine. Free tier ignored.
+PRICE_PER_GB_SECOND = 0.0000133334
+PRICE_PER_MILLION_REQUESTS = 0.20
+MEMORY_SIZES_MB = (128, 256, 512, 1024)  # 1024 = the Terraform default api_memory_size
+# Lambda allocates CPU in proportion to memory: 1,769 MB is one full vCPU.
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+FULL_VCPU_MB = 1769
+# Aurora Serverless v2 (Aurora MySQL) default max_connections by maximum ACU, from the
+# Aurora User Guide, "Maximum connections for Aurora Serverless v2" (setting-capacity page).
+AURORA_MYSQL_MAX_CONNECTIONS = {1: 90, 4: 135, 8: 1000, 16: 2000, 32: 3000, 64: 4000, 128: 5000}
+RESERVED_FOR_OPERATORS = 10  # admin, migration job, rotation function, consoles
+
+TARGETS = {
+    "handler.get_product.median_ms": 1.0,
+    "handler.get_user_warm.median_ms": 2.0,
+    "coldstart.first_response_ms.median": 500.0,
+    "memory.peak_rss_mb": 90.0,
+}
+MIX = (
+    "health",
+    "get_product",
+    "get_user_warm",
+    "create_product",
+    "patch_product",
+    "upload_png_100k",
+    "list_images",
+)
+
+
+def _get(out: dict[str, Any], dotted: str) -> Any:
+    node: Any = out
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def lambda_duration_ms(wall_ms: float, cpu_ms: float, memory_mb: int) -> float:
+    """Estimated Lambda duration: our CPU time slowed by the CPU share, plus the waits."""
+    share = min(1.0, memory_mb / FULL_VCPU_MB)
+    return cpu_ms / share + max(0.0, wall_ms - cpu_ms)
+
+
+def cost_per_million(duration_ms: float, memory_mb: int) -> float:
+    billed_ms = math.ceil(duration_ms)  # Lambda bills in 1 ms steps
+    gb_seconds = billed_ms / 1000 * memory_mb / 1024
+    return 1e6 * gb_seconds * PRICE_PER_GB_SECOND + PRICE_PER_MILLION_REQUESTS
+
+
+def derive(out: dict[str, Any]) -> None:
+    """Add ratios over the floor, the cost table, scaling and the target verdicts."""
+    results = _get(out, "handler.results") or {}
+    floor = results.get("_floor_pymysql_pk_select")
+    if floor:
+        for stats in results.values():
+            stats["ratio_over_floor"] = stats["median_ms"] / floor["median_ms"]
+    for server in (_get(out, "http") or {}).values():
+        if floor and isinstance(server, dict):
+            for stats in server.get("results", {}).values():
+                stats["ratio_over_floor"] = stats["median_ms"] / floor["median_ms"]
+    flat = {"handler": dict(results)}
+    costs: dict[str, Any] = {}
+    for name, stats in results.items():
+        if name.startswith("_"):
+            continue
+        wall, cpu = stats["median_ms"], stats.get("cpu_median_ms", stats["median_ms"])
+        costs[name] = {
+            f"{mb}MB": {
+                "naive_cost": cost_per_million(wall, mb),
+                "est_duration_ms": lambda_duration_ms(wall, cpu, mb),
+                "est_cost": cost_per_million(lambda_duration_ms(wall, cpu, mb), mb),
+            }
+            for mb in MEMORY_SIZES_MB
+        }
+    out["cost_per_million"] = costs
+    mix = [results[n] for n in MIX if n in results]
+    if mix:
+        mean_ms = sum(s["mean_ms"] for s in mix) / len(mix)
+        out["scaling"] = scaling(mean_ms)
+    verdicts = {}
+    for key, limit in TARGETS.items():
+        value = _get({**out, **flat}, key)
+        verdicts[key] = {
+            "limit": limit,
+            "value": value,
+            "met": None if value is None else value <= limit,
+        }
+    out["targets"] = verdicts
+
+
+def scaling(mean_ms: float) -> dict[str, Any]:
+    """Little's law with the measured mean duration of the request mix."""
+    per_env_rps = 1000.0 / mean_ms
+    rows = []
+    for acu, max_conn in AURORA_MYSQL_MAX_CONNECTIONS.items():
+        usable = max_conn - RESERVED_FOR_OPERATORS
+        rows.append(
+            {
+                "max_acu": acu,
+                "max_connections": max_conn,
+                "max_reserved_concurrency": usable,
+                "ceiling_rps": usable * per_env_rps,
+            }
+        )
+    return {
+        "mix_mean_ms": mean_ms,
+        "rps_per_environment": per_env_rps,
+        "formula": "concurrency = rps x duration_s; connections = concurrency (pool_size 1, "
+        "one request at a time per environment); reserved concurrency R <= max_connections - "
+        f"{RESERVED_FOR_OPERATORS}; ceiling rps = R / duration_s",
+        "by_max_acu": rows,
+        "terraform_default": {
+            "db_max_capacity": 4,
+            "max_connections": AURORA_MYSQL_MAX_CONNECTIONS[4],
+            "api_reserved_concurrency": 20,
+            "ceiling_rps": 20 * per_env_rps,
+        },
+    }
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _latency_table(title: str, results: dict[str, Any]) -> list[str]:
+    header = "| endpoint | n | median ms | p95 ms | p99 ms | req/s | x floor |"
+    lines = [f"\n## {title}", "", header, "|---|---|---|---|---|---|---|"]
+    for name, s in results.items():
+        lines.append(
+            f"| {name} | {s['n']} | {_fmt(s['median_ms'])} | {_fmt(s['p95_ms'])} | "
+            f"{_fmt(s['p99_ms'])} | {_fmt(s['rps'], 0)} | {_fmt(s.get('ratio_over_floor'), 1)} |"
+        )
+    return lines
+
+
+def render(out: dict[str, Any]) -> str:
+    """Markdown tables of everything measured."""
+    lines = [
+        f"# Benchmarks {out['when']} ({out['machine']['platform']}, "
+        f"Python {out['machine']['python']}, {out['machine']['cpus']} CPUs)"
+    ]
+    if results := _get(out, "handler.results"):
+        lines += _latency_table("Warm, through the Lambda handler (REST v1 events)", results)
+    for server, data in (_get(out, "http") or {}).items():
+        lines += _latency_table(f"Over HTTP: {server}", data["results"])
+        if data.get("server_cpu_ms_per_request") is not None:
+            lines.append(
+                f"\nserver CPU per request (mixed): {_fmt(data['server_cpu_ms_per_request'])} ms"
+            )
+    if cold := out.get("coldstart"):
+        lines += ["\n## Cold start (fresh python3.12, unpacked x86_64 package, bytecode)", ""]
+        for key, stats in cold.items():
+            if isinstance(stats, dict) and "median" in stats:
+                lines.append(
+                    f"- {key}: median {_fmt(stats['median'], 1)} ms "
+                    f"(min {_fmt(stats['min'], 1)}, max {_fmt(stats['max'], 1)}, "
+                    f"n={stats['n']})"
+                )
+        if top := cold.get("top_imports"):
+            lines += ["", "| import (cumulative) | ms |", "|---|---|"]
+            lines += [f"| {row['module']} | {_fmt(row['cumulative_ms'], 1)} |" for row in top]
+    if memory := out.get("memory"):
+        lines += [
+            "\n## Memory",
+            "",
+            f"- peak RSS after {memory['requests']} mixed requests: "
+            f"{_fmt(memory['peak_rss_mb'], 1)} MB (after import: "
+            f"{_fmt(memory.get('rss_after_import_mb'), 1)} MB)",
+        ]
+    if costs := out.get("cost_per_million"):
+        sizes = [f"{mb}MB" for mb in MEMORY_SIZES_MB]
+        lines += [
+            "\n## Lambda cost per million requests (arm64, USD; est = CPU scaled by memory)",
+            "",
+            "| endpoint | " + " | ".join(f"{s} naive / est" for s in sizes) + " |",
+            "|---|" + "---|" * len(sizes),
+        ]
+        for name, row in costs.items():
+            cells = [f"{row[s]['naive_cost']:.3f} / {row[s]['est_cost']:.3f}" for s in sizes]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if scale := out.get("scaling"):
+        lines += [
+            "\n## Scaling on paper",
+            "",
+            f"- mix mean duration {_fmt(scale['mix_mean_ms'])}"
+            f" ms -> {_fmt(scale['rps_per_environment'], 0)} req/s per environment",
+            f"- {scale['formula']}",
+            "",
+            "| max ACU | max_connections | max reserved concurrency | ceiling req/s |",
+            "|---|---|---|---|",
+        ]
+        for row in scale["by_max_acu"]:
+            lines.append(
+                f"| {row['max_acu']} | {row['max_connections']} | "
+                f"{row['max_reserved_concurrency']} | {_fmt(row['ceiling_rps'], 0)} |"
+            )
+    if targets := out.get("targets"):
+        lines += ["\n## Targets", "", "| target | limit | measured | met |", "|---|---|---|---|"]
+        for key, v in targets.items():
+            met = {True: "yes", False: "NO", None: "not run"}[v["met"]]
+            lines.append(f"| {key} | <= {v['limit']} | {_fmt(v['value'])} | {met} |")
+    return "\n".join(lines)
