@@ -161,6 +161,9 @@ class LocalGateway(ThreadingHTTPServer):
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: with Nagle on, the body waits for the
+    # client's delayed ACK (~40 ms on Linux) on every keep-alive response that has one.
+    disable_nagle_algorithm = True
     server: LocalGateway
 
     def _read_body(self) -> bytes:
