@@ -269,3 +269,39 @@ def scenarios(seed: Seed, png: bytes, run_id: str) -> list[Scenario]:
             lambda i: Request("GET", f"/v1/product/{seed.listed_product_id}/image", auth),
         ),
     ]
+
+
+def seed(send: Callable[[Request], tuple[int, bytes]], png: bytes) -> Seed:
+    """A user (bcrypt cost 10, the production default), products and images, via the API."""
+
+    def call(request: Request, expect: int) -> Any:
+        status, body = send(request)
+        assert status == expect, (request.method, request.path, status, body[:500])
+        return json.loads(body) if body else None
+
+    username = f"bench-{os.getpid()}-{time.monotonic_ns()}@example.com"
+    payload = {
+        "username": username,
+        "password": PASSWORD,
+        "first_name": "Bench",
+        "last_name": "Mark",
+    }
+    json_headers = {"Content-Type": "application/json"}
+    user = call(Request("POST", "/v1/user", json_headers, json.dumps(payload).encode()), 201)
+    auth = {"Authorization": basic(username, PASSWORD), **json_headers}
+    products = []
+    for n in range(3):
+        body = {
+            "name": f"Seed {n}",
+            "description": "seed",
+            "sku": f"SEED-{user['id']}-{n}",
+            "manufacturer": "Acme",
+            "quantity": 1,
+        }
+        created = call(Request("POST", "/v1/product", auth, json.dumps(body).encode()), 201)
+        products.append(created["id"])
+    for n in range(LISTED_IMAGES):
+        data, content_type = multipart("image", f"seed-{n}.png", png, "image/png")
+        headers = {"Authorization": auth["Authorization"], "Content-Type": content_type}
+        call(Request("POST", f"/v1/product/{products[1]}/image", headers, data), 201)
+    return Seed(username, user["id"], products[0], products[1], products[2])

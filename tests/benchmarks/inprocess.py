@@ -3,6 +3,7 @@ database floor (the same primary-key select with bare pymysql), in one process."
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import os
@@ -19,6 +20,7 @@ from tests.conftest import MARIADB
 from tests.transport import LambdaContext, make_v1_event
 
 ProgressFn = Callable[[str], None]
+Sender = Callable[[env.Request], tuple[int, bytes]]
 
 PK_SELECT = (
     "SELECT id, name, description, sku, manufacturer, quantity, date_added, "
@@ -62,50 +64,16 @@ def to_event(request: env.Request) -> dict[str, Any]:
     )
 
 
-def seed(handler: Callable[..., Any], png: bytes) -> env.Seed:
-    """A user (bcrypt cost 10, the production default), products and images, via the API."""
-    import json
+def handler_sender(handler: Callable[..., Any]) -> Sender:
+    """Send a request through the Lambda handler; returns (status, body bytes)."""
 
-    def call(request: env.Request, expect: int) -> Any:
+    def send(request: env.Request) -> tuple[int, bytes]:
         result = handler(to_event(request), LambdaContext())
-        assert result["statusCode"] == expect, result
-        return json.loads(result["body"]) if result.get("body") else None
+        body = result.get("body") or ""
+        data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        return result["statusCode"], data
 
-    username = f"bench-{os.getpid()}-{time.monotonic_ns()}@example.com"
-    user = call(
-        env.Request(
-            "POST",
-            "/v1/user",
-            {"Content-Type": "application/json"},
-            json.dumps(
-                {
-                    "username": username,
-                    "password": env.PASSWORD,
-                    "first_name": "Bench",
-                    "last_name": "Mark",
-                }
-            ).encode(),
-        ),
-        201,
-    )
-    auth = {"Authorization": env.basic(username, env.PASSWORD), "Content-Type": "application/json"}
-    products = []
-    for n in range(3):
-        body = {
-            "name": f"Seed {n}",
-            "description": "seed",
-            "sku": f"SEED-{user['id']}-{n}",
-            "manufacturer": "Acme",
-            "quantity": 1,
-        }
-        products.append(
-            call(env.Request("POST", "/v1/product", auth, json.dumps(body).encode()), 201)["id"]
-        )
-    for n in range(env.LISTED_IMAGES):
-        body, content_type = env.multipart("image", f"seed-{n}.png", png, "image/png")
-        headers = {"Authorization": auth["Authorization"], "Content-Type": content_type}
-        call(env.Request("POST", f"/v1/product/{products[1]}/image", headers, body), 201)
-    return env.Seed(username, user["id"], products[0], products[1], products[2])
+    return send
 
 
 def measure(
@@ -218,7 +186,7 @@ def run(
     with mock_aws(), quiet_stdout():
         env.create_bucket()
         app, handler = make_handler(database)
-        seeded = seed(handler, png)
+        seeded = env.seed(handler_sender(handler), png)
         for scenario in env.scenarios(seeded, png, run_id=str(os.getpid())):
             if only and scenario.name not in only:
                 continue
