@@ -6,8 +6,6 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from service.openapi import openapi_document
-
 bp = Blueprint("docs", __name__)
 
 SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0"
@@ -40,6 +38,10 @@ DOCS_PAGE = f"""<!doctype html>
 @bp.get("/v1/openapi.json")
 def get_openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 document."""
+    # Imported here, not at module level: building it needs pydantic's JSON Schema
+    # machinery (~50 ms of a cold start), and no other request uses it.
+    from service.openapi import openapi_document
+
     return openapi_document()
 
 
