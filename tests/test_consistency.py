@@ -56,17 +56,17 @@ def _fail_client_call(app, monkeypatch, operation):
 
 
 def test_failed_row_insert_removes_the_object(api, app, owner, product, monkeypatch):
-    # GIVEN the database fails when the image row is committed
-    real_commit = db.session.commit
+    # GIVEN the database fails when the image row is inserted
+    real_flush = db.session.flush
 
-    def commit_fails_for_images():
+    def flush_fails_for_images(*args, **kwargs):
         if any(isinstance(obj, ProductImage) for obj in db.session.new):
             db.session.rollback()
             raise OperationalError("INSERT", {}, Exception("Lost connection to MySQL server"))
-        real_commit()
+        real_flush(*args, **kwargs)
 
     with app.app_context():
-        monkeypatch.setattr(db.session, "commit", commit_fails_for_images)
+        monkeypatch.setattr(db.session, "flush", flush_fails_for_images)
         # WHEN an image is uploaded
         response = _upload(api, product, owner)
     # THEN the client sees 503 and neither an object nor a row is left
@@ -74,6 +74,22 @@ def test_failed_row_insert_removes_the_object(api, app, owner, product, monkeypa
     assert response.headers["Retry-After"] == "5"
     assert _objects(app.config["IMAGES_BUCKET"]) == []
     assert _rows(app) == 0
+
+
+def test_failed_commit_keeps_the_object_and_logs_it(api, app, owner, product, monkeypatch, caplog):
+    # GIVEN the COMMIT of the image row fails: its outcome is unknown (a lost reply)
+    def commit_fails():
+        db.session.rollback()
+        raise OperationalError("COMMIT", {}, Exception("Lost connection to MySQL server"))
+
+    with app.app_context(), caplog.at_level(logging.ERROR, logger="service.api.commits"):
+        monkeypatch.setattr(db.session, "commit", commit_fails)
+        response = _upload(api, product, owner)
+    # THEN 503, and the object stays (a committed row may point at it), logged by key
+    assert response.status_code == 503
+    keys = _objects(app.config["IMAGES_BUCKET"])
+    assert len(keys) == 1
+    assert [r.object_key for r in caplog.records if r.name == "service.api.commits"] == keys
 
 
 def test_failed_object_put_is_503_and_writes_no_row(api, app, owner, product, monkeypatch):

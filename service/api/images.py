@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app, request, url_for
 from werkzeug.datastructures import FileStorage
 
+from service.api.commits import commit_keeping_objects
 from service.api.lookups import owned_product
 from service.auth import basic_auth
 from service.errors import BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable
@@ -92,11 +93,12 @@ def create_image(product_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
     )
     try:
         db.session.add(image)
-        db.session.commit()
+        db.session.flush()  # the INSERT: if it fails, no row can point at the object
     except Exception:
         db.session.rollback()
         delete_quietly(key)  # no row points at it: remove it so nothing is orphaned
         raise
+    commit_keeping_objects([key])  # a lost COMMIT reply may hide a committed row
     current_metrics().add("ImageBytesUploaded", "Bytes", len(data))
     location = url_for(".get_image", product_id=product.id, image_id=image.id)
     return _image_body(image), 201, {"Location": location}
@@ -123,6 +125,7 @@ def delete_image(product_id: int, image_id: int) -> tuple[str, int]:
     image = _image_or_404(owned_product(product_id), image_id)
     key = image.object_key
     db.session.delete(image)
-    db.session.commit()
+    db.session.flush()
+    commit_keeping_objects([key])  # the row may be gone even if the COMMIT "failed"
     delete_quietly(key)
     return "", 204

@@ -8,6 +8,7 @@ from flask import Blueprint, request, url_for
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from service.api.commits import commit_keeping_objects
 from service.api.lookups import owned_product, product_or_404
 from service.auth import basic_auth, current_user
 from service.dates import utcnow
@@ -94,7 +95,8 @@ def delete_product(product_id: int) -> tuple[str, int]:
     ).all()
     db.session.execute(delete(ProductImage).where(ProductImage.product_id == product.id))
     db.session.delete(product)
-    db.session.commit()
+    db.session.flush()
+    commit_keeping_objects(keys)  # the rows may be gone even if the COMMIT "failed"
     for key in keys:
         delete_quietly(key)
     return "", 204
