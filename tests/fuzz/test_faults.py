@@ -1,0 +1,281 @@
+"""Faults on the Lambda path: S3 errors, the database dropping mid-request (KILL) or going
+away (TCP proxy), a commit whose reply is lost. Each request ends in a clean 4xx/5xx or a
+success, no row points at a missing object, every orphaned object is logged, and the
+next request after the fault succeeds."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+from sqlalchemy import text
+
+from service import create_app
+from service.extensions import db
+from tests import images
+from tests.conftest import MARIADB, TABLES, make_config, migrate_to_head, mysql_url
+from tests.factories import create_account, create_product
+from tests.fuzz import faults
+from tests.tcp_proxy import TcpProxy
+from tests.transport import ApiClient
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def fault_db(mysql_database):
+    """One migrated MariaDB database for this module (rows are deleted after each test)."""
+    name = mysql_database("test_fault")
+    migrate_to_head(mysql_url(name))
+    return name
+
+
+def _cleanup(app):
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in TABLES:
+                connection.execute(text(f"DELETE FROM {table}"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(fault_db, images_bucket, tmp_path):
+    app = create_app(make_config(mysql_url(fault_db), tmp_path, IMAGES_BUCKET=images_bucket))
+    yield app
+    _cleanup(app)
+
+
+@pytest.fixture
+def api(app):
+    return ApiClient(app, "apigw_v1")
+
+
+@pytest.fixture
+def owner(api):
+    return create_account(api)
+
+
+@pytest.fixture
+def product(api, owner):
+    return create_product(api, owner)
+
+
+@pytest.fixture
+def log(caplog):
+    caplog.set_level(logging.INFO, logger="service")
+    return caplog
+
+
+def _engine(app):
+    with app.app_context():
+        return db.engine
+
+
+def _upload(api, product, owner, name="a.png"):
+    files = {"image": (io.BytesIO(images.png()), name)}
+    return api.post(f"/v1/product/{product['id']}/image", data=files, headers=owner.auth)
+
+
+def _s3(app):
+    return app.extensions["image_store"].client
+
+
+def _assert_unavailable(response):
+    assert response.status_code == 503, response.data[:300]
+    assert response.content_type == PROBLEM
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["status"] == 503
+
+
+def _assert_restored(api, product, owner):
+    assert api.get("/healthz").status_code == 200
+    assert _upload(api, product, owner, "after.png").status_code == 201
+    assert api.get(f"/v1/product/{product['id']}").status_code == 200
+
+
+# ---------------------------------------------------------------- S3
+
+
+def test_s3_put_fails_once_then_botocore_retry_succeeds(app, api, owner, product, log):
+    with faults.aws_errors(_s3(app), "s3.PutObject", status=500, times=1) as failures:
+        response = _upload(api, product, owner)
+    assert failures == [1]
+    assert response.status_code == 201
+    assert faults.row_keys(app) == faults.object_keys(app.config["IMAGES_BUCKET"])
+    faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
+
+
+@pytest.mark.parametrize(("status", "code"), [(500, "InternalError"), (503, "SlowDown"),
+                                              (403, "AccessDenied")])  # fmt: skip
+def test_s3_put_keeps_failing_is_503_and_stores_nothing(
+    app, api, owner, product, log, status, code
+):
+    with faults.aws_errors(_s3(app), "s3.PutObject", status=status, code=code):
+        _assert_unavailable(_upload(api, product, owner))
+    assert faults.row_keys(app) == set()
+    assert faults.object_keys(app.config["IMAGES_BUCKET"]) == set()
+    _assert_restored(api, product, owner)
+    faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
+
+
+def test_s3_delete_fails_row_goes_orphan_is_logged(app, api, owner, product, log):
+    image = _upload(api, product, owner).json
+    with faults.aws_errors(_s3(app), "s3.DeleteObject", status=500):
+        url = f"/v1/product/{product['id']}/image/{image['image_id']}"
+        assert api.delete(url, headers=owner.auth).status_code == 204
+    assert faults.row_keys(app) == set()
+    assert len(faults.object_keys(app.config["IMAGES_BUCKET"])) == 1
+    faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
+    _assert_restored(api, product, owner)
+
+
+def test_s3_delete_fails_on_product_delete_every_orphan_is_logged(app, api, owner, product, log):
+    for n in range(3):
+        assert _upload(api, product, owner, f"{n}.png").status_code == 201
+    with faults.aws_errors(_s3(app), "s3.DeleteObject", status=503, code="SlowDown"):
+        assert api.delete(f"/v1/product/{product['id']}", headers=owner.auth).status_code == 204
+    assert faults.row_keys(app) == set()
+    assert len(faults.object_keys(app.config["IMAGES_BUCKET"])) == 3
+    faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
+
+
+# ---------------------------------------------------------------- the database drops
+
+
+@pytest.mark.parametrize("statement", ["INSERT", "COMMIT"])
+def test_connection_killed_during_upload(app, api, owner, product, log, statement):
+    engine = _engine(app)
+    if statement == "COMMIT":  # COMMIT is not a cursor statement: kill at the dialect
+        original = engine.dialect.do_commit
+
+        def do_commit(dbapi_connection):
+            faults.kill(dbapi_connection.thread_id())
+            original(dbapi_connection)
+
+        engine.dialect.do_commit = do_commit
+        try:
+            response = _upload(api, product, owner)
+        finally:
+            engine.dialect.do_commit = original
+    else:
+        with faults.kill_before(engine, "INSERT INTO PRODUCT_IMAGES") as killed:
+            response = _upload(api, product, owner)
+        assert killed
+    _assert_unavailable(response)
+    assert faults.row_keys(app) == set()
+    faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
+    _assert_restored(api, product, owner)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "prefix", "body"),
+    [
+        ("GET", "/v1/product/{id}", "SELECT", None),
+        ("PATCH", "/v1/product/{id}", "UPDATE", {"quantity": 7}),
+        ("DELETE", "/v1/product/{id}", "DELETE", None),
+        ("GET", "/v1/user/{user}", "SELECT", None),
+        ("POST", "/v1/product", "INSERT", "new"),
+    ],
+)
+def test_connection_killed_mid_request_is_503_then_service_resumes(
+    app, api, owner, product, log, method, path, prefix, body
+):
+    from tests.factories import product_payload
+
+    before = api.get(f"/v1/product/{product['id']}").json
+    json_body = product_payload() if body == "new" else body
+    url = path.format(id=product["id"], user=owner.id)
+    with faults.kill_before(_engine(app), prefix) as killed:
+        response = api.request(method, url, json=json_body, headers=owner.auth)
+    assert killed
+    _assert_unavailable(response)
+    assert api.get(f"/v1/product/{product['id']}").json == before  # nothing half-done
+    _assert_restored(api, product, owner)
+
+
+def test_image_delete_killed_before_commit_keeps_row_and_object(app, api, owner, product, log):
+    image = _upload(api, product, owner).json
+    url = f"/v1/product/{product['id']}/image/{image['image_id']}"
+    with faults.kill_before(_engine(app), "DELETE") as killed:
+        _assert_unavailable(api.delete(url, headers=owner.auth))
+    assert killed
+    assert len(faults.row_keys(app)) == 1
+    faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
+    assert api.delete(url, headers=owner.auth).status_code == 204  # the retry works
+
+
+# ---------------------------------------------------------------- a commit reply is lost
+
+
+def test_upload_whose_commit_reply_is_lost_leaves_no_dangling_row(app, api, owner, product, log):
+    # The row is committed, but the client never hears so: removing the object now
+    # would leave a row pointing at nothing.
+    with faults.commit_reply_lost(_engine(app)) as hits:
+        response = _upload(api, product, owner)
+    assert hits
+    _assert_unavailable(response)
+    faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
+    _assert_restored(api, product, owner)
+
+
+def test_image_delete_whose_commit_reply_is_lost_logs_the_object(app, api, owner, product, log):
+    image = _upload(api, product, owner).json
+    url = f"/v1/product/{product['id']}/image/{image['image_id']}"
+    with faults.commit_reply_lost(_engine(app)) as hits:
+        _assert_unavailable(api.delete(url, headers=owner.auth))
+    assert hits
+    faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
+
+
+def test_product_delete_whose_commit_reply_is_lost_logs_the_objects(app, api, owner, product, log):
+    for n in range(2):
+        assert _upload(api, product, owner, f"{n}.png").status_code == 201
+    with faults.commit_reply_lost(_engine(app)) as hits:
+        _assert_unavailable(api.delete(f"/v1/product/{product['id']}", headers=owner.auth))
+    assert hits
+    faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
+
+
+# ---------------------------------------------------------------- the database goes away
+
+
+@pytest.fixture
+def proxy():
+    proxy = TcpProxy((MARIADB["host"], MARIADB["port"]))
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def proxied(fault_db, images_bucket, tmp_path, proxy):
+    """The app reaching MariaDB through a TCP proxy the test can stop and black-hole."""
+    url = mysql_url(fault_db).replace(f":{MARIADB['port']}/", f":{proxy.port}/")
+    app = create_app(
+        make_config(url, tmp_path, IMAGES_BUCKET=images_bucket, DB_CONNECT_TIMEOUT=1,
+                    DB_READ_TIMEOUT=1)
+    )  # fmt: skip
+    yield app
+    _cleanup(app)
+
+
+def test_database_outage_and_recovery_through_a_proxy(proxied, proxy, log):
+    api = ApiClient(proxied, "apigw_v1")
+    owner = create_account(api)
+    product = create_product(api, owner)
+    # GIVEN the database goes away with open connections
+    proxy.stop()
+    # THEN every request is a clean 503, reads and writes alike
+    _assert_unavailable(api.get("/healthz"))
+    _assert_unavailable(api.get(f"/v1/product/{product['id']}"))
+    _assert_unavailable(_upload(api, product, owner))
+    # WHEN the host accepts connections but never answers
+    proxy.start()
+    proxy.blackhole = True
+    _assert_unavailable(api.get("/healthz"))
+    # WHEN it is back, the first request succeeds
+    proxy.blackhole = False
+    _assert_restored(api, product, owner)
+    faults.assert_consistent(proxied, proxied.config["IMAGES_BUCKET"], log)
