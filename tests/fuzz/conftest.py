@@ -3,4 +3,20 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
 from tests.runtime.conftest import cluster, rotation_client  # noqa: F401  (fixtures)
+
+# Fixed so that a failure replays; FUZZ_SEED=<n> explores elsewhere.
+FUZZ_SEED = int(os.environ.get("FUZZ_SEED", "20261127"))
+
+
+def pytest_report_header(config):
+    return f"fuzz: schemathesis/hypothesis seed {FUZZ_SEED} (set FUZZ_SEED to change)"
+
+
+@pytest.fixture(scope="session")
+def fuzz_seed():
+    return FUZZ_SEED
