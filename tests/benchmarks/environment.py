@@ -135,7 +135,14 @@ def moto_server() -> Iterator[str]:
 def aws_client(service: str, endpoint: str | None = None) -> Any:
     import boto3
 
-    return boto3.client(service, region_name=REGION, endpoint_url=endpoint)
+    return boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id=FAKE_AWS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_AWS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=FAKE_AWS["AWS_SESSION_TOKEN"],
+    )
 
 
 def create_bucket(endpoint: str | None = None) -> None:

@@ -1,0 +1,231 @@
+"""Cold start and memory: fresh python3.12 processes import ``service.lambda_handler`` from
+the unpacked x86_64 package (with its bytecode) and serve a health check, then an
+authenticated request; ``-X importtime`` names the expensive imports; one process serves
+1,000 mixed requests and reports its peak RSS."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.benchmarks import environment as env
+from tests.benchmarks.inprocess import handler_sender, make_handler, quiet_stdout
+
+REPO = Path(__file__).resolve().parents[2]
+WORK = REPO / "build" / "bench"
+WHEEL_CACHE = REPO / "build" / "cache" / "wheels"
+
+
+def python312() -> str:
+    from deploy import bytecode
+
+    found = bytecode.find_python("3.12")
+    if not found:
+        raise RuntimeError("python3.12 is needed (pyenv install 3.12)")
+    return found
+
+
+def build_package(progress: Callable[[str], None]) -> Path:
+    """``python -m deploy package --arch x86_64`` (the one architecture this machine runs)."""
+    output = WORK / "lambda-x86_64.zip"
+    progress("building the x86_64 package (python -m deploy package)")
+    subprocess.run(
+        [os.sys.executable, "-m", "deploy", "package", "--arch", "x86_64", "--output",
+         str(output), "--cache-dir", str(WHEEL_CACHE), "--quiet"],
+        cwd=REPO, check=True,
+    )  # fmt: skip
+    return output
+
+
+def unpack(package: Path) -> Path:
+    task = WORK / "task"
+    shutil.rmtree(task, ignore_errors=True)
+    with zipfile.ZipFile(package) as archive:
+        archive.extractall(task)
+    return task
+
+
+def runtime_dir(python: str) -> Path:
+    """boto3 and friends, as the Lambda runtime provides them (compiled once)."""
+    from deploy import lockfile, wheels
+    from deploy.targets import Target
+
+    dest = WORK / "runtime"
+    if (dest / "boto3").is_dir():
+        return dest
+    pins, _ = lockfile.read_lock(REPO / "deploy" / "requirements.lock")
+    _ship, provided = lockfile.split_runtime_provided(pins, include_boto3=False)
+    target = Target("3.12", "x86_64")
+    wheels.install(wheels.ensure_wheels(provided, target, WHEEL_CACHE), target, dest)
+    subprocess.run([python, "-m", "compileall", "-q", str(dest)], check=True)
+    return dest
+
+
+def summary(values: list[float]) -> dict[str, Any]:
+    ordered = sorted(values)
+    return {
+        "n": len(ordered),
+        "median": statistics.median(ordered),
+        "min": ordered[0],
+        "max": ordered[-1],
+        "values": [round(v, 1) for v in ordered],
+    }
+
+
+def run_driver(
+    python: str,
+    spec: dict[str, Any],
+    environ: dict[str, str],
+    extra: tuple[str, ...] = (),
+    after: tuple[str, ...] = (),
+) -> tuple[dict[str, Any], str, float]:
+    """One fresh process; returns its result, its stderr and the spawn epoch."""
+    spec_file = WORK / "spec.json"
+    spec_file.write_text(json.dumps(spec))
+    spawned = time.time()
+    done = subprocess.run(
+        [python, "-I", *extra, str(WORK / "driver.py"), str(spec_file), *after],
+        env=environ, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH-RESULT ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"driver failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(line.removeprefix("BENCH-RESULT ")), done.stderr, spawned
+
+
+def top_imports(stderr: str, count: int = 15) -> list[dict[str, Any]]:
+    """Top-level packages by cumulative import time, from ``-X importtime``."""
+    rows = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _self, cumulative, name = line.removeprefix("import time:").split("|")
+        if name.startswith("  ") or not cumulative.strip().isdigit():
+            continue  # nested imports are inside their parent's cumulative time
+        rows.append({"module": name.strip(), "cumulative_ms": int(cumulative) / 1000})
+    return sorted(rows, key=lambda r: -r["cumulative_ms"])[:count]
+
+
+def cold_events(seeded: env.Seed) -> dict[str, Any]:
+    """The health check and the authenticated request, as API Gateway REST (v1) events."""
+    from deploy import events
+
+    def event(path: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
+        request = events.HttpRequest(
+            method="GET",
+            target=f"/prod{path}",
+            headers=[("Host", "bench.local"), *headers],
+            body=b"",
+            source_ip="203.0.113.10",
+        )
+        return events.build_event(request, path=path, stage="prod", binary_media_types=("*/*",))
+
+    auth = ("Authorization", env.basic(seeded.username, env.PASSWORD))
+    return {
+        "health": event("/healthz", []),
+        "auth": event(f"/v1/user/{seeded.user_id}", [auth]),
+    }
+
+
+def run(
+    database: env.Database,
+    *,
+    runs: int,
+    memory: bool,
+    cold: bool,
+    package: Path | None,
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
+    WORK.mkdir(parents=True, exist_ok=True)
+    python = python312()
+    task = unpack(package or build_package(progress))
+    runtime = runtime_dir(python)
+    lib = WORK / "lib"
+    lib.mkdir(exist_ok=True)
+    shutil.copy(REPO / "deploy" / "events.py", lib / "apigw_events.py")
+    shutil.copy(Path(__file__).with_name("driver.py"), WORK / "driver.py")
+    png_file = WORK / "upload.png"
+    png_file.write_bytes(env.upload_png())
+    out: dict[str, Any] = {}
+    with env.moto_server() as moto_url:
+        env.create_bucket(moto_url)
+        secret_arn = env.create_app_secret(database, moto_url)
+        os.environ.update(env.FAKE_AWS)
+        os.environ.update(env.LAMBDA_ENV)
+        os.environ["AWS_ENDPOINT_URL"] = moto_url
+        with quiet_stdout():
+            app, handler = make_handler(database)
+            seeded = env.seed(handler_sender(handler), env.upload_png())
+            with app.app_context():
+                from service.extensions import db
+
+                db.engine.dispose()
+        del os.environ["AWS_ENDPOINT_URL"]
+        lambda_env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "TZ": ":UTC",
+            **env.FAKE_AWS,
+            **env.LAMBDA_ENV,
+            "AWS_ENDPOINT_URL": moto_url,
+            "DB_SECRET_ARN": secret_arn,
+            "DB_HOST": "127.0.0.1",
+            "DB_NAME": database.name,
+            "IMAGES_BUCKET": env.BUCKET,
+            "PYTHONDONTWRITEBYTECODE": "1",  # /var/task is read-only on Lambda
+        }
+        spec = {
+            "events": cold_events(seeded),
+            "task": str(task), "runtime": str(runtime), "lib": str(lib), "mode": "cold",
+            "username": seeded.username, "password": env.PASSWORD, "user_id": seeded.user_id,
+            "product_id": seeded.product_id, "listed_id": seeded.listed_product_id,
+            "patched_id": seeded.patched_product_id, "png": str(png_file), "run": "cold",
+        }  # fmt: skip
+        if cold:
+            first, auth, imports, health, total_auth = [], [], [], [], []
+            for i in range(runs):
+                progress(f"cold start {i + 1}/{runs}")
+                result, _stderr, spawned = run_driver(python, spec, lambda_env)
+                first.append((result["health_epoch"] - spawned) * 1000)
+                total_auth.append((result["auth_epoch"] - spawned) * 1000)
+                imports.append(result["import_ms"])
+                health.append(result["first_health_ms"])
+                auth.append(result["first_auth_ms"])
+            _result, stderr, _ = run_driver(python, spec, lambda_env, ("-X", "importtime"))
+            _result, profile, _ = run_driver(python, spec, lambda_env, after=("--profile",))
+            (WORK / "coldstart-profile.txt").write_text(profile)
+            progress(f"cProfile of one cold start: {WORK / 'coldstart-profile.txt'}")
+            out["coldstart"] = {
+                "first_response_ms": summary(first),
+                "first_auth_response_ms": summary(total_auth),
+                "import_handler_ms": summary(imports),
+                "first_health_request_ms": summary(health),
+                "first_auth_request_ms": summary(auth),
+                "top_imports": top_imports(stderr),
+                "setup": "python3.12 -I, unpacked x86_64 zip (unchecked-hash bytecode) + boto3 "
+                "runtime folder; DB_SECRET_ARN read from moto server over HTTP; MariaDB on "
+                "loopback without TLS; first_response = process spawn to health response",
+            }
+        if memory:
+            progress("memory: 1,000 mixed requests in one fresh process")
+            spec = {**spec, "mode": "memory", "requests": 1000, "run": f"mem{os.getpid()}"}
+            result, _stderr, _ = run_driver(python, spec, lambda_env)
+            out["memory"] = {
+                "requests": result["requests"],
+                "peak_rss_mb": result["peak_rss_mb"],
+                "rss_after_import_mb": result["rss_after_import_mb"],
+                "rss_after_first_requests_mb": result["rss_after_first_requests_mb"],
+                "getrusage_maxrss_mb": result["getrusage_maxrss_mb"],
+                "setup": "same process layout as the cold start; peak = VmHWM of the process "
+                "(getrusage ru_maxrss is inherited across execve from the spawning "
+                "benchmark process on Linux, so it overstates a child's peak)",
+            }
+    return out
