@@ -17,6 +17,10 @@ FULL_VCPU_MB = 1769
 # Aurora User Guide, "Maximum connections for Aurora Serverless v2" (setting-capacity page).
 AURORA_MYSQL_MAX_CONNECTIONS = {1: 90, 4: 135, 8: 1000, 16: 2000, 32: 3000, 64: 4000, 128: 5000}
 RESERVED_FOR_OPERATORS = 10  # admin, migration job, rotation function, consoles
+# Not measurable here: the round trip from a Lambda in the VPC to Aurora in the same
+# region (an assumption: 0.5 ms; loopback MariaDB here answers a primary-key select in
+# ~0.08 ms). Every database command of a request pays it.
+ASSUMED_AWS_DB_RTT_MS = 0.5
 
 TARGETS = {
     "handler.get_product.median_ms": 1.0,
@@ -85,7 +89,8 @@ def derive(out: dict[str, Any]) -> None:
     mix = [results[n] for n in MIX if n in results]
     if mix:
         mean_ms = sum(s["mean_ms"] for s in mix) / len(mix)
-        out["scaling"] = scaling(mean_ms)
+        on_aws = {mb: sum(aws_duration_ms(s, mb) for s in mix) / len(mix) for mb in MEMORY_SIZES_MB}
+        out["scaling"] = scaling(mean_ms, on_aws)
     verdicts = {}
     for key, limit in TARGETS.items():
         value = _get({**out, **flat}, key)
@@ -97,9 +102,30 @@ def derive(out: dict[str, Any]) -> None:
     out["targets"] = verdicts
 
 
-def scaling(mean_ms: float) -> dict[str, Any]:
+def aws_duration_ms(stats: dict[str, Any], memory_mb: int) -> float:
+    """Estimated duration on Lambda: CPU scaled by the memory's CPU share, plus one
+    assumed VPC round trip per measured database command (the local waits dropped)."""
+    cpu = stats.get("cpu_mean_ms", stats["mean_ms"])
+    share = min(1.0, memory_mb / FULL_VCPU_MB)
+    return cpu / share + stats.get("db_round_trips", 0) * ASSUMED_AWS_DB_RTT_MS
+
+
+def scaling(mean_ms: float, on_aws: dict[int, float]) -> dict[str, Any]:
     """Little's law with the measured mean duration of the request mix."""
     per_env_rps = 1000.0 / mean_ms
+    lambda_rows = [
+        {
+            "memory_mb": mb,
+            "est_duration_ms": duration,
+            "rps_per_environment": 1000.0 / duration,
+            "concurrency_for_100_rps": 100 * duration / 1000,
+            "ceiling_rps_at_reserved_20": 20 * 1000.0 / duration,
+            "ceiling_rps_at_max_acu_4": (AURORA_MYSQL_MAX_CONNECTIONS[4] - RESERVED_FOR_OPERATORS)
+            * 1000.0
+            / duration,
+        }
+        for mb, duration in on_aws.items()
+    ]
     rows = []
     for acu, max_conn in AURORA_MYSQL_MAX_CONNECTIONS.items():
         usable = max_conn - RESERVED_FOR_OPERATORS
@@ -118,6 +144,8 @@ def scaling(mean_ms: float) -> dict[str, Any]:
         "one request at a time per environment); reserved concurrency R <= max_connections - "
         f"{RESERVED_FOR_OPERATORS}; ceiling rps = R / duration_s",
         "by_max_acu": rows,
+        "assumed_aws_db_rtt_ms": ASSUMED_AWS_DB_RTT_MS,
+        "on_lambda": lambda_rows,
         "terraform_default": {
             "db_max_capacity": 4,
             "max_connections": AURORA_MYSQL_MAX_CONNECTIONS[4],
@@ -198,6 +226,27 @@ def render(out: dict[str, Any]) -> str:
             f"- mix mean duration {_fmt(scale['mix_mean_ms'])}"
             f" ms -> {_fmt(scale['rps_per_environment'], 0)} req/s per environment",
             f"- {scale['formula']}",
+        ]
+        lines += [
+            "",
+            f"On Lambda (estimate: CPU / memory share + {ASSUMED_AWS_DB_RTT_MS} ms "
+            "assumed per database command; mix of the 7 warm endpoints):",
+            "",
+            "| memory | est. duration ms | req/s per environment | concurrency for "
+            "100 req/s | ceiling req/s at reserved 20 | ceiling req/s at 125 conns |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in scale["on_lambda"]:
+            lines.append(
+                f"| {row['memory_mb']} MB | {_fmt(row['est_duration_ms'], 2)} | "
+                f"{_fmt(row['rps_per_environment'], 0)} | "
+                f"{_fmt(row['concurrency_for_100_rps'], 2)} | "
+                f"{_fmt(row['ceiling_rps_at_reserved_20'], 0)} | "
+                f"{_fmt(row['ceiling_rps_at_max_acu_4'], 0)} |"
+            )
+        lines += [
+            "",
+            "Connection ceiling by Aurora max ACU (local durations):",
             "",
             "| max ACU | max_connections | max reserved concurrency | ceiling req/s |",
             "|---|---|---|---|",
