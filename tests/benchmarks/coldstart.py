@@ -102,15 +102,24 @@ def run_driver(
 
 
 def top_imports(stderr: str, count: int = 15) -> list[dict[str, Any]]:
-    """Top-level packages by cumulative import time, from ``-X importtime``."""
-    rows = []
+    """The packages that cost most, from ``-X importtime``: for each top-level package
+    (``service.*`` modules one by one), the cumulative time of its first, outermost
+    import; nested packages are also inside their importer's time."""
+    first: dict[str, tuple[int, float]] = {}
     for line in stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
         _self, cumulative, name = line.removeprefix("import time:").split("|")
-        if name.startswith("  ") or not cumulative.strip().isdigit():
-            continue  # nested imports are inside their parent's cumulative time
-        rows.append({"module": name.strip(), "cumulative_ms": int(cumulative) / 1000})
+        if not cumulative.strip().isdigit():
+            continue
+        depth = (len(name) - len(name.lstrip(" "))) // 2
+        module = name.strip()
+        key = module if module.startswith("service.") else module.split(".")[0]
+        if key in ("service", "driver") or module.startswith("encodings"):
+            continue
+        if key not in first or depth <= first[key][0]:
+            first[key] = (depth, int(cumulative) / 1000)
+    rows = [{"module": k, "cumulative_ms": ms} for k, (_depth, ms) in first.items()]
     return sorted(rows, key=lambda r: -r["cumulative_ms"])[:count]
 
 
