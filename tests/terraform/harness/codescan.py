@@ -52,27 +52,6 @@ def _string_set(node: ast.expr, known: dict[str, frozenset[str]]) -> frozenset[s
     raise ValueError(f"not a literal set of strings: {ast.unparse(node)}")
 
 
-def string_set_constants(path: Path) -> dict[str, frozenset[str]]:
-    """Module-level constants that are literal string sets (``API_ENV = frozenset({...})``)."""
-    found: dict[str, frozenset[str]] = {}
-    for node in ast.parse(path.read_text(), filename=str(path)).body:
-        target, value = None, None
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-        ):
-            target, value = node.targets[0].id, node.value
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
-            target, value = node.target.id, node.value
-        if target and target.isupper():
-            try:
-                found[target] = _string_set(value, found)
-            except ValueError:
-                continue
-    return found
-
-
 def python_files(directory: Path) -> Iterator[Path]:
     if directory.is_dir():
         yield from sorted(p for p in directory.rglob("*.py") if "__pycache__" not in p.parts)
