@@ -166,9 +166,7 @@ def test_failed_smoke_test_rolls_back_and_fails_the_job(
     assert deploy.result == "failure"
 
 
-def test_failed_migration_fails_the_job_before_promote(
-    make_runner, moto, gateway, invocations
-):
+def test_failed_migration_fails_the_job_before_promote(make_runner, moto, gateway, invocations):
     # GIVEN a migration job that reports failure
     moto.inject_invoke_results({"ok": False, "error": "could not get the migration lock"})
     # WHEN the workflow runs
@@ -194,9 +192,7 @@ def test_tampered_package_is_never_published(make_runner, moto, gateway, invocat
     deploy = runner.run_job("deploy")
     # THEN the digest check fails before the role is assumed and nothing is published
     assert deploy.step("verify").outcome == "failure"
-    assert [s.outcome for s in deploy.steps if s.uses and "configure-aws" in s.uses] == [
-        "skipped"
-    ]
+    assert [s.outcome for s in deploy.steps if s.uses and "configure-aws" in s.uses] == ["skipped"]
     assert deploy.step("publish").outcome == "skipped"
     versions = moto.client("lambda").list_versions_by_function(
         FunctionName=NAMES["API_FUNCTION_NAME"]
