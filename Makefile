@@ -33,7 +33,7 @@ run: $(VENV)/.runtime  ## run the API on http://127.0.0.1:5000 (SQLite + local i
 	$(BIN)/flask --app service run
 
 test: $(VENV)/.dev .venv-checkov/bin/checkov  ## the whole suite (needs MySQL on 127.0.0.1:3306)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

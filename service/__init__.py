@@ -38,12 +38,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     register_error_handlers(app)
 
-    from service.api import blueprints, local_images
+    from service.api import blueprints, local_store_blueprints
 
-    for blueprint in blueprints:
+    local_store = isinstance(app.extensions["image_store"], storage.LocalImageStore)
+    for blueprint in blueprints + (local_store_blueprints if local_store else ()):
         app.register_blueprint(blueprint)
-    if isinstance(app.extensions["image_store"], storage.LocalImageStore):
-        app.register_blueprint(local_images.bp)
     # `flask db ...` needs Flask-Migrate; the Lambda handler must not pay for alembic.
     if click.get_current_context(silent=True) is not None:
         init_migrate(app)

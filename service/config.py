@@ -24,6 +24,8 @@ Variable                    Meaning                                    Default
 ``SECRET_KEY``              Signs local download URLs                  random per process
 ``LOG_LEVEL``               Logging level                              INFO
 ``TRACING_ENABLED``         AWS X-Ray tracing through Powertools       false
+``POWERTOOLS_SERVICE_NAME`` Service name in logs, metrics, traces      inventory-api
+``POWERTOOLS_METRICS_NAMESPACE`` CloudWatch metrics namespace          InventoryApi
 ==========================  =========================================  ==========================
 
 The ``*_ENV`` sets name what each Lambda function reads; the Terraform tests
@@ -125,6 +127,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TRACING_ENABLED": as_bool(env.get("TRACING_ENABLED")),
         "LOG_JSON": on_lambda,  # JSON lines for CloudWatch; readable text on a laptop
         "METRICS_ENABLED": on_lambda,  # EMF lines only where CloudWatch reads them
+        "METRICS_NAMESPACE": env.get("POWERTOOLS_METRICS_NAMESPACE") or "InventoryApi",
+        "SERVICE_NAME": env.get("POWERTOOLS_SERVICE_NAME") or "inventory-api",
         "MAX_IMAGE_BYTES": MAX_IMAGE_BYTES,
         # Werkzeug refuses bigger bodies with 413 before parsing them; the
         # slack covers multipart framing around a file of exactly the limit.

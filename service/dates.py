@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def utcnow() -> datetime:
     """Now in UTC, truncated to milliseconds so every database stores it unchanged."""
     now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def touched(previous: datetime) -> datetime:
+    """An update timestamp: now, but always later than ``previous`` (a change is visible
+    even when it lands in the same millisecond as the last one)."""
+    now = utcnow()
+    return now if now > previous else previous + timedelta(milliseconds=1)
 
 
 def isoformat(value: datetime) -> str:

@@ -75,10 +75,14 @@ def engine_options(url: URL, config: dict[str, Any]) -> dict[str, Any]:
     """Engine options that fit Lambda: one pooled connection, pre-ping, recycle, short timeouts."""
     if url.get_backend_name() == "sqlite":
         return {"hide_parameters": True}
+    # pymysql waits for the server's greeting with read_timeout: a database that
+    # accepts but does not answer (Aurora resuming from zero) must cost only the
+    # connect timeout. _use_query_timeouts restores the longer one afterwards.
+    timeout = int(config["DB_CONNECT_TIMEOUT"])
     connect_args: dict[str, Any] = {
-        "connect_timeout": int(config["DB_CONNECT_TIMEOUT"]),
-        "read_timeout": int(config["DB_READ_TIMEOUT"]),
-        "write_timeout": int(config["DB_READ_TIMEOUT"]),
+        "connect_timeout": timeout,
+        "read_timeout": timeout,
+        "write_timeout": timeout,
     }
     # With a secret the host is known only when connecting: CredentialInjector decides.
     own_tls = any(key.startswith("ssl") for key in url.query)
@@ -141,6 +145,15 @@ class CredentialInjector:
         return dialect.connect(*cargs, **cparams)
 
 
+def _use_query_timeouts(seconds: int) -> Any:
+    def listener(dbapi_connection: Any, _record: Any) -> None:
+        # pymysql has no public setter; it applies these before every read and write.
+        dbapi_connection._read_timeout = seconds
+        dbapi_connection._write_timeout = seconds
+
+    return listener
+
+
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -160,6 +173,8 @@ def register_engine_events(app: Flask) -> None:
         engine: Engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    else:
+        event.listen(engine, "connect", _use_query_timeouts(int(app.config["DB_READ_TIMEOUT"])))
     if app.config.get("DB_SECRET_ARN"):
         secrets = SecretCache(app.config["DB_SECRET_ARN"])
         app.extensions["db_secrets"] = secrets

@@ -68,8 +68,13 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     password_hash: Mapped[str] = mapped_column(String(60))
     first_name: Mapped[str] = mapped_column(String(255))
     last_name: Mapped[str] = mapped_column(String(255))
-    account_created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    account_updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    account_created: Mapped[datetime] = mapped_column(UTCDateTime)
+    account_updated: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __init__(self, **kwargs: Any) -> None:
+        # One clock reading, so a new account's two timestamps are equal.
+        now = utcnow()
+        super().__init__(**{"account_created": now, "account_updated": now, **kwargs})
 
     def set_password(self, password: str, rounds: int) -> None:
         """Hash and store a password (the caller has checked its 72-byte limit)."""
@@ -96,8 +101,8 @@ class Product(db.Model):  # type: ignore[name-defined,misc]
     sku: Mapped[str] = mapped_column(key_string(255), unique=True)
     manufacturer: Mapped[str] = mapped_column(String(255))
     quantity: Mapped[int] = mapped_column(Integer)
-    date_added: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    date_last_updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    date_added: Mapped[datetime] = mapped_column(UTCDateTime)
+    date_last_updated: Mapped[datetime] = mapped_column(UTCDateTime)
     owner_user_id: Mapped[int] = mapped_column(
         Id, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
@@ -105,6 +110,10 @@ class Product(db.Model):  # type: ignore[name-defined,misc]
     images: Mapped[list[ProductImage]] = relationship(
         back_populates="product", passive_deletes=True, order_by="ProductImage.id"
     )
+
+    def __init__(self, **kwargs: Any) -> None:
+        now = utcnow()  # one clock reading for both timestamps
+        super().__init__(**{"date_added": now, "date_last_updated": now, **kwargs})
 
 
 class ProductImage(db.Model):  # type: ignore[name-defined,misc]

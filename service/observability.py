@@ -27,9 +27,10 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class RequestIdFilter(logging.Filter):
-    """Copies the current invocation's ids onto each record (Powertools prints extras)."""
+    """Adds the logger's name and the invocation's ids to each record (Powertools prints extras)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        record.logger = record.name
         for key, value in (_REQUEST_IDS.get() or {}).items():
             setattr(record, key, value)
         return True
@@ -58,21 +59,25 @@ def configure_logging(level: str, *, json_logs: bool, service: str = "inventory-
 class Metrics:
     """Counts and timings flushed as one EMF line per invocation; inert when disabled."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, namespace: str, service: str) -> None:
         self.enabled = enabled
         self._metrics: Any = None
         if enabled:
             from aws_lambda_powertools import Metrics as PowertoolsMetrics
 
-            self._metrics = PowertoolsMetrics()
+            self._metrics = PowertoolsMetrics(namespace=namespace, service=service)
 
     def add(self, name: str, unit: str, value: float) -> None:
         if self._metrics is not None:
             self._metrics.add_metric(name=name, unit=unit, value=value)
 
     def flush(self) -> None:
-        if self._metrics is not None:
+        if self._metrics is None:
+            return
+        try:
             self._metrics.flush_metrics(raise_on_empty_metrics=False)
+        except Exception:  # a metrics problem must never fail the request it measured
+            logging.getLogger(__name__).exception("could not flush metrics")
 
 
 def current_metrics() -> Metrics:
@@ -115,8 +120,14 @@ def _log_request(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Logging, metrics and the per-request access line."""
-    configure_logging(app.config["LOG_LEVEL"], json_logs=app.config["LOG_JSON"])
-    app.extensions["metrics"] = Metrics(app.config["METRICS_ENABLED"])
+    configure_logging(
+        app.config["LOG_LEVEL"],
+        json_logs=app.config["LOG_JSON"],
+        service=app.config["SERVICE_NAME"],
+    )
+    app.extensions["metrics"] = Metrics(
+        app.config["METRICS_ENABLED"], app.config["METRICS_NAMESPACE"], app.config["SERVICE_NAME"]
+    )
     app.before_request(_start_timer)
     app.after_request(_log_request)
 
@@ -147,6 +158,8 @@ def instrument(handler: Callable[[Any, Any], Any], app: Flask) -> Callable[[Any,
         # Imported only when asked for: the X-Ray SDK patches boto3 and pymysql.
         from aws_lambda_powertools import Tracer
 
-        tracer = Tracer(patch_modules=["boto3", "botocore", "pymysql"])
+        tracer = Tracer(
+            service=app.config["SERVICE_NAME"], patch_modules=["boto3", "botocore", "pymysql"]
+        )
         return tracer.capture_lambda_handler(instrumented)
     return instrumented

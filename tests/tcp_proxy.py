@@ -37,8 +37,7 @@ class TcpProxy:
     def stop(self) -> None:
         listener, self._listener = self._listener, None
         if listener is not None:
-            # close() alone leaves a listener that another thread is blocked in accept()
-            # on still listening (Linux): shutdown() wakes accept() and stops listening.
+            # close() alone leaves a thread blocked in accept() accepting on Linux.
             with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)
             listener.close()

@@ -85,3 +85,14 @@ def test_deleting_a_user_cascades_to_products(app):
         db.session.delete(user)
         db.session.commit()
         assert db.session.query(Product).count() == 0
+
+
+def test_touched_always_moves_forward():
+    from datetime import timedelta
+
+    from service.dates import touched, utcnow
+
+    future = utcnow() + timedelta(seconds=5)
+    assert touched(future) == future + timedelta(milliseconds=1)
+    past = utcnow() - timedelta(seconds=5)
+    assert touched(past) > past + timedelta(seconds=4)

@@ -13,11 +13,10 @@ import io
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import positive_data_acceptance
 
 from service.openapi import openapi_document
 from tests.factories import create_account, create_product
-from tests.schemathesis_support import register_formats
+from tests.schemathesis_support import register_formats, validate
 from tests.transport import ApiClient
 
 register_formats()
@@ -46,17 +45,11 @@ def _werkzeug_body(kwargs):
     return {"data": kwargs.get("data")}
 
 
-def _excluded(case):
-    # JSON Schema cannot say "a well-formed PNG or JPEG": schemathesis' "valid"
-    # uploads include GIF, PDF and random bytes, which the API rightly refuses.
-    if case.operation.definition.raw.get("operationId") == "createImage":
-        return [positive_data_acceptance]
-    return []
-
-
 @pytest.mark.parametrize("authenticated", [True, False], ids=["valid-auth", "generated-auth"])
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: CI runs the same cases every time (no flaky landings); the HTTP fuzz
+# suite varies its seed.
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_document(case, app, account, authenticated):
     headers = dict(case.headers or {})
     if authenticated and case.operation.definition.raw.get("security"):
@@ -70,4 +63,4 @@ def test_api_conforms_to_its_document(case, app, account, authenticated):
         **_werkzeug_body(kwargs),
     )
     with response:
-        case.validate_response(response, excluded_checks=_excluded(case))
+        validate(case, response)

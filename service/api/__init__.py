@@ -4,4 +4,5 @@ from service.api import docs, health, images, local_images, products, users
 
 blueprints = (health.bp, users.bp, products.bp, images.bp, docs.bp)
 
-__all__ = ["blueprints", "local_images"]
+# Serves image bytes only when images are stored in a local folder (no S3).
+local_store_blueprints = (local_images.bp,)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from service.api.commits import commit_keeping_objects
 from service.api.lookups import owned_product, product_or_404
 from service.auth import basic_auth, current_user
-from service.dates import utcnow
+from service.dates import touched
 from service.errors import Conflict
 from service.extensions import db
 from service.models import Product, ProductImage
@@ -80,7 +80,7 @@ def _apply(product_id: int, model: type[ProductWrite] | type[ProductPatch]) -> t
     data = _parse_body(model)
     for field, value in data.items():
         setattr(product, field, value)
-    product.date_last_updated = utcnow()
+    product.date_last_updated = touched(product.date_last_updated)
     _commit_sku(data.get("sku"))
     return "", 204
 

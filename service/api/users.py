@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from service.auth import basic_auth, current_user
-from service.dates import utcnow
+from service.dates import touched
 from service.errors import Conflict, Forbidden
 from service.extensions import db
 from service.models import User, username_key
@@ -70,6 +70,6 @@ def update_user(user_id: int) -> tuple[str, int]:
     user.first_name = data["first_name"]
     user.last_name = data["last_name"]
     user.set_password(data["password"], current_app.config["BCRYPT_ROUNDS"])
-    user.account_updated = utcnow()
+    user.account_updated = touched(user.account_updated)
     db.session.commit()
     return "", 204

@@ -29,7 +29,7 @@ from service.observability import configure_logging
 logger = logging.getLogger(__name__)
 
 LOCK_NAME = "inventory-api:migrations"
-LOCK_TIMEOUT_SECONDS = 300
+LOCK_TIMEOUT_SECONDS = 120  # well inside the job's Lambda timeout (300 s in Terraform)
 _REVISION = re.compile(r"^(head|heads|base|[0-9A-Za-z_]{1,32}([+-][0-9]{1,3})?)$")
 
 

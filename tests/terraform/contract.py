@@ -1,13 +1,11 @@
 """What CONTRACT.md fixes for terraform/, as data for the cross-checks.
 
-Where the code becomes the source of truth (service/config.py's API_ENV,
-MIGRATE_ENV, ROTATE_ENV), the tests read the code and use these tables only
-while it does not define them yet.
+The environment variables come from the code itself (service/config.py).
 """
 
 from __future__ import annotations
 
-from service.config import LOCAL_ENV
+from service.config import API_ENV, LOCAL_ENV, MIGRATE_ENV, ROTATE_ENV
 
 # function key (local.function_names / resource name) -> Lambda handler
 HANDLERS = {
@@ -16,46 +14,8 @@ HANDLERS = {
     "rotate": "service.jobs.rotate.handler",
 }
 
-# EXPECTED ENVIRONMENT TABLE (CONTRACT.md "Environment variables"): used only
-# until service/config.py defines API_ENV / MIGRATE_ENV / ROTATE_ENV.
-ENV = {
-    "api": frozenset(
-        {
-            "DB_SECRET_ARN",
-            "DB_HOST",
-            "DB_PORT",
-            "DB_NAME",
-            "IMAGES_BUCKET",
-            "LOG_LEVEL",
-            "TRACING_ENABLED",
-            "IMAGE_URL_EXPIRES",
-            "POWERTOOLS_SERVICE_NAME",
-            "POWERTOOLS_METRICS_NAMESPACE",
-        }
-    ),
-    "migrate": frozenset(
-        {
-            "DB_ADMIN_SECRET_ARN",
-            "DB_SECRET_ARN",
-            "DB_HOST",
-            "DB_PORT",
-            "DB_NAME",
-            "LOG_LEVEL",
-            "POWERTOOLS_SERVICE_NAME",
-        }
-    ),
-    "rotate": frozenset(
-        {
-            "DB_ADMIN_SECRET_ARN",
-            "DB_HOST",
-            "DB_PORT",
-            "DB_NAME",
-            "LOG_LEVEL",
-            "POWERTOOLS_SERVICE_NAME",
-        }
-    ),
-}
-ENV_CONSTANTS = {"api": "API_ENV", "migrate": "MIGRATE_ENV", "rotate": "ROTATE_ENV"}
+# The environment each function reads is declared in service/config.py.
+ENV = {"api": API_ENV, "migrate": MIGRATE_ENV, "rotate": ROTATE_ENV}
 
 # Never set on Lambda: local runs and tests only (service/config.py says which).
 LOCAL_ONLY_ENV = LOCAL_ENV

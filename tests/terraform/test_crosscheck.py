@@ -11,7 +11,6 @@ from tests.terraform.conftest import REPO_ROOT
 from tests.terraform.harness import codescan, tfconfig
 
 SERVICE_DIR = REPO_ROOT / "service"
-CONFIG_PY = SERVICE_DIR / "config.py"
 _LOCAL_REF = re.compile(r"^\$\{local\.(\w+)\}$")
 
 
@@ -24,14 +23,6 @@ def function_env(cfg: tfconfig.Config, function: str) -> set[str]:
         f"{function}: environment must be a literal map: {variables!r}"
     )
     return set(variables)
-
-
-def expected_env() -> dict[str, frozenset[str]]:
-    """service/config.py's API_ENV/MIGRATE_ENV/ROTATE_ENV, else the contract table."""
-    constants = codescan.string_set_constants(CONFIG_PY) if CONFIG_PY.is_file() else {}
-    if all(name in constants for name in contract.ENV_CONSTANTS.values()):
-        return {fn: constants[name] for fn, name in contract.ENV_CONSTANTS.items()}
-    return contract.ENV
 
 
 def granted(cfg: tfconfig.Config) -> dict[str, set[str]]:
@@ -96,7 +87,7 @@ def test_handler_exists_in_the_package(tf_config, function):
 
 @pytest.mark.parametrize("function", sorted(contract.HANDLERS))
 def test_function_env_is_exactly_the_contract_set(tf_config, function):
-    expected = expected_env()[function]
+    expected = contract.ENV[function]
 
     assert function_env(tf_config, function) == set(expected)
 
@@ -322,8 +313,8 @@ def test_env_check_fails_on_missing_variable(tf_copy):
         )
     )
 
-    assert function_env(broken, "api") != set(expected_env()["api"])
-    assert expected_env()["api"] - function_env(broken, "api") == {"IMAGE_URL_EXPIRES"}
+    assert function_env(broken, "api") != set(contract.ENV["api"])
+    assert contract.ENV["api"] - function_env(broken, "api") == {"IMAGE_URL_EXPIRES"}
 
 
 def test_codescan_sees_handlers_env_reads_and_clients(tmp_path):
@@ -354,17 +345,3 @@ def test_codescan_sees_handlers_env_reads_and_clients(tmp_path):
     assert codescan.boto3_services(tmp_path / "service") == {
         str(migrate): {"secretsmanager", "sqs"}
     }
-
-
-def test_env_constants_are_read_from_config_py(tmp_path):
-    config = tmp_path / "config.py"
-    config.write_text(
-        '_DB = frozenset({"DB_HOST", "DB_PORT"})\n'
-        'API_ENV = _DB | {"LOG_LEVEL"}\n'
-        'MIGRATE_ENV: frozenset[str] = frozenset(["DB_ADMIN_SECRET_ARN"])\n'
-    )
-
-    constants = codescan.string_set_constants(config)
-
-    assert constants["API_ENV"] == {"DB_HOST", "DB_PORT", "LOG_LEVEL"}
-    assert constants["MIGRATE_ENV"] == {"DB_ADMIN_SECRET_ARN"}

@@ -32,47 +32,6 @@ def module_level_names(path: Path) -> set[str]:
     return names
 
 
-def _string_set(node: ast.expr, known: dict[str, frozenset[str]]) -> frozenset[str]:
-    """Evaluate a literal set of strings: {...}, [...], frozenset(...), A | B, NAME."""
-    if isinstance(node, ast.Set | ast.List | ast.Tuple):
-        values = [_string_set(e, known) for e in node.elts]
-        return frozenset().union(*values)
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return frozenset({node.value})
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id in {"frozenset", "set"}
-    ):
-        return _string_set(node.args[0], known) if node.args else frozenset()
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return _string_set(node.left, known) | _string_set(node.right, known)
-    if isinstance(node, ast.Name) and node.id in known:
-        return known[node.id]
-    raise ValueError(f"not a literal set of strings: {ast.unparse(node)}")
-
-
-def string_set_constants(path: Path) -> dict[str, frozenset[str]]:
-    """Module-level constants that are literal string sets (``API_ENV = frozenset({...})``)."""
-    found: dict[str, frozenset[str]] = {}
-    for node in ast.parse(path.read_text(), filename=str(path)).body:
-        target, value = None, None
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-        ):
-            target, value = node.targets[0].id, node.value
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
-            target, value = node.target.id, node.value
-        if target and target.isupper():
-            try:
-                found[target] = _string_set(value, found)
-            except ValueError:
-                continue
-    return found
-
-
 def python_files(directory: Path) -> Iterator[Path]:
     if directory.is_dir():
         yield from sorted(p for p in directory.rglob("*.py") if "__pycache__" not in p.parts)

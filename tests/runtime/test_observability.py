@@ -1,0 +1,124 @@
+"""JSON logs with request ids, one access line per request, EMF metrics, no secrets."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+
+import pytest
+from apig_wsgi import make_lambda_handler
+from werkzeug.datastructures import Headers
+
+from service import observability
+from service.jobs import migrate
+from tests.runtime.test_db_credentials import aws_app
+from tests.transport import LambdaContext, basic_auth, make_v1_event
+
+PASSWORD = "s3cret-Passw0rd:with,punctuation"
+
+
+@pytest.fixture
+def json_stdout(capsys):
+    """Route the service's logs to the captured stdout as JSON, as on Lambda."""
+    root = logging.getLogger("service")
+    saved = root.handlers[:], root.propagate
+    root.handlers = []
+    yield capsys
+    root.handlers, root.propagate = saved
+
+
+def _call(handler, method, path, *, headers=None, body=None):
+    raw = json.dumps(body).encode() if body is not None else b""
+    sent = Headers(headers or {})
+    if body is not None:
+        sent["Content-Type"] = "application/json"
+    event = make_v1_event(method=method, path=path, headers=sent, body=raw)
+    context = LambdaContext()
+    result = handler(event, context)
+    return result, event["requestContext"]["requestId"], context.aws_request_id
+
+
+@pytest.fixture
+def migrated(cluster):
+    migrate.handler({"action": "upgrade"}, None)
+    return cluster
+
+
+def test_logs_and_metrics_of_a_lambda_invocation(migrated, tmp_path, json_stdout):
+    app = aws_app(tmp_path, LOG_JSON=True, METRICS_ENABLED=True)
+    handler = observability.instrument(make_lambda_handler(app, binary_support=True), app)
+    username = "observed@example.com"
+
+    calls = [
+        _call(handler, "POST", "/v1/user", body={"username": username, "password": PASSWORD,
+                                                 "first_name": "O", "last_name": "B"}),
+        _call(handler, "GET", "/v1/user/1", headers=basic_auth(username, PASSWORD)),
+        _call(handler, "GET", "/v1/user/1", headers=basic_auth(username, "wrong-password")),
+        _call(handler, "GET", "/v1/product/424242"),
+    ]  # fmt: skip
+    output = json_stdout.readouterr().out
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+    access = [line for line in lines if line.get("logger") == "service.access"]
+    assert [(a["http_method"], a["route"], a["status"]) for a in access] == [
+        ("POST", "/v1/user", 201),
+        ("GET", "/v1/user/<id:user_id>", 200),
+        ("GET", "/v1/user/<id:user_id>", 401),
+        ("GET", "/v1/product/<id:product_id>", 404),
+    ]
+    for line, (_, apigw_id, lambda_id) in zip(access, calls, strict=True):
+        assert (line["apigw_request_id"], line["lambda_request_id"]) == (apigw_id, lambda_id)
+        assert line["level"] == "INFO" and line["latency_ms"] >= 0
+    # Every line of an invocation carries its ids, not only the access line.
+    assert all("lambda_request_id" in line for line in lines if "level" in line)
+
+    metrics = [line for line in lines if "_aws" in line]
+    assert len(metrics) == len(calls)  # one EMF document flushed per invocation
+    names = {m["Name"] for doc in metrics for m in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert {"Requests", "Latency", "Errors4xx"} <= names
+
+    # Nothing secret anywhere: passwords, their hash, the header, the DB password.
+    db_password = migrated.app_secret()["password"]
+    token = base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()
+    for secret in (PASSWORD, db_password, token, "$2b$"):
+        assert secret not in output
+
+
+def test_image_bytes_are_counted(tmp_path, json_stdout, database_url):
+    import io
+
+    from service import create_app
+    from tests import images
+    from tests.conftest import make_config
+    from tests.factories import create_account, create_product
+    from tests.transport import ApiClient
+
+    app = create_app(make_config(database_url, tmp_path, LOG_JSON=True, METRICS_ENABLED=True))
+    api = ApiClient(app, "flask")
+    owner = create_account(api)
+    product = create_product(api, owner)
+    data = images.png(2, 2)
+    files = {"image": (io.BytesIO(data), "a.png")}
+    assert api.post(f"/v1/product/{product['id']}/image", data=files,
+                    headers=owner.auth).status_code == 201  # fmt: skip
+    app.extensions["metrics"].flush()
+    docs = [json.loads(x) for x in json_stdout.readouterr().out.splitlines() if '"_aws"' in x]
+    assert docs[-1]["ImageBytesUploaded"] == [len(data)]
+
+
+def test_tracing_is_off_by_default_and_wraps_the_handler_when_enabled(tmp_path, database_url):
+    import sys
+
+    from service import create_app
+    from tests.conftest import make_config
+    from tests.transport import load_event
+
+    plain = create_app(make_config(database_url, tmp_path))
+    untraced = observability.instrument(make_lambda_handler(plain), plain)
+    assert untraced.__wrapped__.__module__ == "apig_wsgi"
+
+    traced_app = create_app(make_config(database_url, tmp_path, TRACING_ENABLED=True))
+    traced = observability.instrument(make_lambda_handler(traced_app), traced_app)
+    assert "aws_xray_sdk" in sys.modules
+    assert traced(load_event("rest_v1_get.json"), LambdaContext())["statusCode"] == 200
