@@ -48,7 +48,7 @@ def _werkzeug_body(kwargs):
 @pytest.mark.parametrize("authenticated", [True, False], ids=["valid-auth", "generated-auth"])
 @schema.parametrize()
 # Derandomized: CI runs the same cases every time (no flaky landings); the HTTP fuzz
-# suite varies its seed.
+# suite (tests/fuzz) takes its seed from FUZZ_SEED.
 @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_document(case, app, account, authenticated):
     headers = dict(case.headers or {})
