@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from service import create_app
 from service.extensions import db, init_migrate
+from tests.factories import create_account, create_product
 from tests.transport import ApiClient
 
 MARIADB = {
@@ -138,6 +139,11 @@ def app(request, database_url, tmp_path, storage_backend):
         overrides["IMAGES_BUCKET"] = request.getfixturevalue("images_bucket")
     app = create_app(make_config(database_url, tmp_path, **overrides))
     yield app
+    clear_tables(app)
+
+
+def clear_tables(app) -> None:
+    """Delete every row (children first) and close the app's connections."""
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:
@@ -156,3 +162,15 @@ def api(request, app) -> ApiClient:
 def api_v2(app) -> ApiClient:
     """The API through the Lambda handler with HTTP API (v2) events."""
     return ApiClient(app, "apigw_v2")
+
+
+@pytest.fixture
+def owner(api):
+    """A user created through the API."""
+    return create_account(api)
+
+
+@pytest.fixture
+def product(api, owner):
+    """A product of ``owner``, created through the API."""
+    return create_product(api, owner)

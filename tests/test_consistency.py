@@ -14,22 +14,11 @@ from sqlalchemy.exc import OperationalError
 from service.extensions import db
 from service.models import ProductImage
 from tests import images
-from tests.factories import create_account, create_product
 
 
 @pytest.fixture
 def storage_backend():
     return "s3"
-
-
-@pytest.fixture
-def owner(api):
-    return create_account(api)
-
-
-@pytest.fixture
-def product(api, owner):
-    return create_product(api, owner)
 
 
 def _objects(bucket):

@@ -22,16 +22,6 @@ def storage_backend(request):
     return request.param
 
 
-@pytest.fixture
-def owner(api):
-    return create_account(api)
-
-
-@pytest.fixture
-def product(api, owner):
-    return create_product(api, owner)
-
-
 def upload(api, product_id, auth, data=None, name="photo.png", field="image", **kwargs):
     files = {field: (io.BytesIO(images.png() if data is None else data), name)}
     return api.post(f"/v1/product/{product_id}/image", data=files, headers=auth, **kwargs)

@@ -15,16 +15,6 @@ PRODUCT_FIELDS = {
 }  # fmt: skip
 
 
-@pytest.fixture
-def owner(api):
-    return create_account(api)
-
-
-@pytest.fixture
-def product(api, owner):
-    return create_product(api, owner)
-
-
 def test_create_product_returns_the_product(api, owner):
     payload = product_payload(sku="  abc-123 ", quantity=5)
     response = api.post("/v1/product", json=payload, headers=owner.auth)

@@ -9,12 +9,11 @@ import io
 import logging
 
 import pytest
-from sqlalchemy import text
 
 from service import create_app
 from service.extensions import db
 from tests import images
-from tests.conftest import MARIADB, TABLES, make_config, migrate_to_head, mysql_url
+from tests.conftest import MARIADB, clear_tables, make_config, migrate_to_head, mysql_url
 from tests.factories import create_account, create_product
 from tests.fuzz import faults
 from tests.tcp_proxy import TcpProxy
@@ -31,35 +30,16 @@ def fault_db(mysql_database):
     return name
 
 
-def _cleanup(app):
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as connection:
-            for table in TABLES:
-                connection.execute(text(f"DELETE FROM {table}"))
-        db.engine.dispose()
-
-
 @pytest.fixture
 def app(fault_db, images_bucket, tmp_path):
     app = create_app(make_config(mysql_url(fault_db), tmp_path, IMAGES_BUCKET=images_bucket))
     yield app
-    _cleanup(app)
+    clear_tables(app)
 
 
 @pytest.fixture
 def api(app):
     return ApiClient(app, "apigw_v1")
-
-
-@pytest.fixture
-def owner(api):
-    return create_account(api)
-
-
-@pytest.fixture
-def product(api, owner):
-    return create_product(api, owner)
 
 
 @pytest.fixture
@@ -258,7 +238,7 @@ def proxied(fault_db, images_bucket, tmp_path, proxy):
                     DB_READ_TIMEOUT=1)
     )  # fmt: skip
     yield app
-    _cleanup(app)
+    clear_tables(app)
 
 
 def test_database_outage_and_recovery_through_a_proxy(proxied, proxy, log):
