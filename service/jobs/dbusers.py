@@ -108,8 +108,8 @@ def set_privileges(cursor: Any, username: str, schema: str, tables: list[str]) -
         if target in expected:
             extra = [p for p in extra if p.upper() not in APP_PRIVILEGES]
         if extra:
-            cursor.execute(f"REVOKE {', '.join(extra)} ON {target} FROM %s@%s",
-                           (username, ACCOUNT_HOST))  # fmt: skip
+            revoke = f"REVOKE {', '.join(extra)} ON {target} FROM %s@%s"
+            cursor.execute(revoke, (username, ACCOUNT_HOST))
 
 
 def privileges_of(cursor: Any, username: str) -> set[tuple[str, str]]:
