@@ -27,6 +27,13 @@ MARIADB = {
 TABLES = ("product_images", "products", "users")  # children first
 
 
+def pytest_report_header(config):
+    """Print the fuzz seed (only the top-level conftest may add header lines)."""
+    from tests.fuzz.conftest import FUZZ_SEED
+
+    return f"fuzz: schemathesis/hypothesis seed {FUZZ_SEED} (set FUZZ_SEED to change)"
+
+
 def mysql_url(database: str) -> str:
     """SQLAlchemy URL for a database on the test server."""
     auth = MARIADB["user"] + (f":{MARIADB['password']}" if MARIADB["password"] else "")

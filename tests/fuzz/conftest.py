@@ -1,5 +1,5 @@
 """Fixtures for the fuzz and fault tests: the runtime tests' MariaDB + Secrets Manager
-"cluster" (re-exported), and the fuzz seed in the report header."""
+"cluster" (re-exported), and the fuzz seed (printed by tests/conftest.py's header)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,6 @@ from tests.runtime.conftest import cluster, rotation_client  # noqa: F401  (fixt
 
 # Fixed so that a failure replays; FUZZ_SEED=<n> explores elsewhere.
 FUZZ_SEED = int(os.environ.get("FUZZ_SEED", "20261127"))
-
-
-def pytest_report_header(config):
-    return f"fuzz: schemathesis/hypothesis seed {FUZZ_SEED} (set FUZZ_SEED to change)"
 
 
 @pytest.fixture(scope="session")
