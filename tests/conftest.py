@@ -34,6 +34,15 @@ def pytest_report_header(config):
     return f"fuzz: schemathesis/hypothesis seed {FUZZ_SEED} (set FUZZ_SEED to change)"
 
 
+def pytest_collection_modifyitems(items):
+    """Mark every test that needs the MySQL server: the mariadb half of parametrised
+    tests and anything that asks for a throwaway MySQL database directly."""
+    for item in items:
+        params = item.callspec.params.values() if hasattr(item, "callspec") else ()
+        if "mysql_database" in item.fixturenames or any(p == "mariadb" for p in params):
+            item.add_marker(pytest.mark.mariadb)
+
+
 def mysql_url(database: str) -> str:
     """SQLAlchemy URL for a database on the test server."""
     auth = MARIADB["user"] + (f":{MARIADB['password']}" if MARIADB["password"] else "")
@@ -80,12 +89,16 @@ def migrate_to_head(url: str) -> None:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "mariadb"])
-def database_url(request, tmp_path_factory, mysql_database) -> str:
-    """A migrated database, one per backend per session."""
+def database_url(request, tmp_path_factory) -> str:
+    """A migrated database, one per backend per session.
+
+    The MySQL server is requested only for the mariadb half, so SQLite-only runs
+    (`-m "not mariadb"`) work without one.
+    """
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
     else:
-        url = mysql_url(mysql_database())
+        url = mysql_url(request.getfixturevalue("mysql_database")())
     migrate_to_head(url)
     return url
 

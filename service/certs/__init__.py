@@ -1,0 +1,1 @@
+"""The Amazon RDS CA bundle (``global-bundle.pem``) that database TLS is verified against."""
