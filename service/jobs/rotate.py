@@ -12,7 +12,8 @@ State machine (T = the token's version, C = AWSCURRENT; "bootstrapped" = C has
 a password, which only the migration job gives it the first time):
 
 - every step: T must be listed with AWSPENDING (a token Secrets Manager never
-  issued is refused); T already AWSCURRENT -> nothing to do.
+  issued is refused); T already AWSCURRENT, or a placeholder whose AWSPENDING
+  the migration job released -> nothing to do.
 - createSecret: T has a value -> nothing (a retry). C bootstrapped -> T := C
   with the other user of the pair and a new password. C not bootstrapped ->
   T := a copy of C, a placeholder: there is nothing to rotate yet.
@@ -222,8 +223,23 @@ def _should_run(rotation: Rotation, step: str) -> bool:
     if CURRENT in labels:
         return False
     if PENDING not in labels:
+        if _is_released_placeholder(rotation):
+            return False
         raise RotationError(f"version {rotation.token} is not AWSPENDING for {rotation.arn}")
     return True
+
+
+def _is_released_placeholder(rotation: Rotation) -> bool:
+    """A placeholder whose AWSPENDING the migration job released: nothing left to do."""
+    try:
+        value = json.loads(
+            rotation.client.get_secret_value(SecretId=rotation.arn, VersionId=rotation.token)[
+                "SecretString"
+            ]
+        )
+    except rotation.client.exceptions.ResourceNotFoundException:
+        return False
+    return isinstance(value, dict) and not appsecret.has_password(value)
 
 
 def handler(event: dict[str, Any], context: Any, client: Any = None) -> None:

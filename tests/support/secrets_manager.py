@@ -148,8 +148,8 @@ class RotatingSecretsManager:
         )
         return token
 
-    def start_rotation(self, arn: str) -> str:
-        """Create the rotation's version: AWSPENDING, no value yet."""
+    def start_rotation(self, arn: str, *, created: datetime | None = None) -> str:
+        """Create the rotation's version: AWSPENDING, no value yet (``created``: its date)."""
         self._refuse_while_in_progress(arn)
         token = str(uuid.uuid4())
         for version, labels in self._client.describe_secret(SecretId=arn)[
@@ -159,7 +159,7 @@ class RotatingSecretsManager:
                 self._client.update_secret_version_stage(
                     SecretId=arn, VersionStage=PENDING, RemoveFromVersionId=version
                 )
-        self._empty[arn] = (token, datetime.now(UTC))
+        self._empty[arn] = (token, created or datetime.now(UTC))
         return token
 
     def rotate(self, arn: str) -> str:
