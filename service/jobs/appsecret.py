@@ -79,8 +79,9 @@ def release_stale_pending(client: Any, arn: str, now: datetime | None = None) ->
         else:
             stale = not has_password(value)
         if not stale:
-            logger.warning("AWSPENDING is on version %s: a rotation is in progress or failed",
-                           version_id)  # fmt: skip
+            logger.warning(
+                "AWSPENDING is on version %s: a rotation is in progress or failed", version_id
+            )
             return None
         client.update_secret_version_stage(
             SecretId=arn, VersionStage=PENDING, RemoveFromVersionId=version_id

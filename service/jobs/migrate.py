@@ -166,8 +166,9 @@ def admin_engine(config: dict[str, Any], wait_seconds: float) -> Engine:
         )
 
     # NullPool: a one-off job keeps no connection.
-    return create_engine("mysql+pymysql://", creator=connect, poolclass=NullPool,
-                         hide_parameters=True)  # fmt: skip
+    return create_engine(
+        "mysql+pymysql://", creator=connect, poolclass=NullPool, hide_parameters=True
+    )
 
 
 def run(
@@ -205,8 +206,9 @@ def _carry_out(request: Request, config: dict[str, Any], connection: Connection)
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """Lambda entry point; any exception propagates and fails the invocation."""
     config = from_env()
-    configure_logging(config["LOG_LEVEL"], json_logs=config["LOG_JSON"],
-                      service=config["SERVICE_NAME"])  # fmt: skip
+    configure_logging(
+        config["LOG_LEVEL"], json_logs=config["LOG_JSON"], service=config["SERVICE_NAME"]
+    )
     request = parse_request(event)
     if not config.get("DB_ADMIN_SECRET_ARN"):
         raise MigrationError("DB_ADMIN_SECRET_ARN is not set")

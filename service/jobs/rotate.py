@@ -245,8 +245,9 @@ def _is_released_placeholder(rotation: Rotation) -> bool:
 def handler(event: dict[str, Any], context: Any, client: Any = None) -> None:
     """Lambda entry point called by Secrets Manager."""
     config = from_env()
-    configure_logging(config["LOG_LEVEL"], json_logs=config["LOG_JSON"],
-                      service=config["SERVICE_NAME"])  # fmt: skip
+    configure_logging(
+        config["LOG_LEVEL"], json_logs=config["LOG_JSON"], service=config["SERVICE_NAME"]
+    )
     arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
     if step not in STEPS:
         raise RotationError(f"unknown step {step!r}")
