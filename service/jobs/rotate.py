@@ -59,6 +59,7 @@ from service.observability import configure_logging
 logger = logging.getLogger(__name__)
 
 RESERVE_SECONDS = 30.0  # of the 120 s Lambda timeout, kept for the work after connecting
+QUERY_TIMEOUT_SECONDS = 30  # per statement: a few grants and a SELECT
 ACCESS_DENIED = 1045
 
 
@@ -94,7 +95,9 @@ class Rotation:
 
     def connect(self, secret: dict[str, Any]) -> Any:
         budget = dbwait.budget_for(self.context, reserve=RESERVE_SECONDS)
-        return dbwait.connect(secret, self.config, budget=budget, query_timeout=30)
+        return dbwait.connect(
+            secret, self.config, budget=budget, query_timeout=QUERY_TIMEOUT_SECONDS
+        )
 
 
 def create_secret(rotation: Rotation) -> None:

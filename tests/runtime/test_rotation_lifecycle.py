@@ -205,3 +205,19 @@ def test_finish_secret_never_promotes_a_version_without_password(cluster, secret
     secrets_manager.resume(cluster.app_arn, token, ("setSecret", "testSecret", "finishSecret"))
     assert cluster.app_secret() == bootstrapped
     assert_no_rotation_in_progress(secrets_manager, cluster)
+
+
+@pytest.mark.parametrize("migrated_first", [False, True])
+def test_the_configuration_test_passes_even_before_rotation_shows_as_enabled(
+    cluster, secrets_manager, migrated_first
+):
+    # AWS does not document whether RotationEnabled is already true while
+    # RotateSecret runs its configuration test; testSecret changes nothing, so
+    # it does not ask (the steps that change something do).
+    if migrated_first:
+        migrate_now()
+    secrets_manager.test_configuration(cluster.app_arn)
+    assert_no_rotation_in_progress(secrets_manager, cluster)
+    token = secrets_manager.start_rotation(cluster.app_arn)
+    with pytest.raises(rotate.RotationError, match="not enabled"):
+        secrets_manager.resume(cluster.app_arn, token, ("createSecret",))
