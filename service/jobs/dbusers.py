@@ -222,6 +222,10 @@ def granted_roles(cursor: Any, username: str) -> list[str]:
     return found
 
 
+def _grant_option_last(grant: Grant) -> tuple[bool, str, str, str]:
+    return (grant.privilege == "GRANT OPTION", grant.target, grant.privilege, grant.column or "")
+
+
 def _is_mariadb(cursor: Any) -> bool:
     cursor.execute("SELECT VERSION()")
     return "mariadb" in str(cursor.fetchone()[0]).lower()
@@ -243,7 +247,8 @@ def set_privileges(cursor: Any, username: str, schema: str, tables: list[str]) -
     cursor.execute(f"SET DEFAULT ROLE NONE {preposition} {grantee}")
     for roles in granted_roles(cursor, username):
         cursor.execute(f"REVOKE {roles} FROM {grantee}")
-    for grant in sorted(held_grants(cursor, username) - expected):
+    # GRANT OPTION last: it keeps a grant row alive until every privilege in it is gone.
+    for grant in sorted(held_grants(cursor, username) - expected, key=_grant_option_last):
         cursor.execute(grant.revoke(grantee))
     held = held_grants(cursor, username)
     extra, missing = held - expected, expected - held

@@ -32,8 +32,8 @@ def over_grant(cursor: Any, *, user: str, schema: str, role: str) -> None:
     """What a generous admin may have left on the account: everything this job must take away.
 
     A role with ALL on the schema, granted and set as default (active at login);
-    GRANT OPTION on an app table; schema-, column-, routine- and global-level
-    privileges.
+    GRANT OPTION on an app table and on the migrations table; schema-, column-,
+    routine- and global-level privileges.
     """
     account = f"`{user}`@`%`"
     cursor.execute(f"CREATE TABLE `{schema}`.`{VICTIM}` (id INT)")
@@ -45,6 +45,7 @@ def over_grant(cursor: Any, *, user: str, schema: str, role: str) -> None:
     cursor.execute(f"SET DEFAULT ROLE `{role}` {preposition} {account}")
     cursor.execute(f"GRANT SELECT, INSERT ON `{schema}`.`users` TO {account} WITH GRANT OPTION")
     cursor.execute(f"GRANT CREATE, DROP, ALTER ON `{schema}`.* TO {account}")
+    cursor.execute(f"GRANT ALTER ON `{schema}`.`alembic_version` TO {account} WITH GRANT OPTION")
     cursor.execute(f"GRANT UPDATE (`first_name`) ON `{schema}`.`users` TO {account}")
     cursor.execute(f"CREATE PROCEDURE `{schema}`.`probe`() SELECT 1")
     cursor.execute(f"GRANT EXECUTE ON PROCEDURE `{schema}`.`probe` TO {account}")
