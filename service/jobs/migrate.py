@@ -2,10 +2,12 @@
 
 Event: ``{"action": "upgrade", "revision": "head"}`` (or another revision),
 ``{"action": "current"}`` or ``{"action": "history"}``; nothing else is accepted.
-It connects with the admin (master) secret, holds a MySQL named lock so two runs
-never migrate at once, and after an upgrade makes sure the API's least-privileged
-user exists with exactly DML on the app tables. It returns the revision before and
-after, and raises on any problem, which the caller sees as a Lambda FunctionError.
+It connects with the admin (master) secret, waiting for a paused Aurora to
+resume (``dbwait``), holds a MySQL named lock so two runs never migrate at once,
+and after an upgrade makes sure the API's least-privileged users exist with
+exactly DML on the app tables, and that no stale AWSPENDING blocks rotation. It
+returns the revision before and after, and raises on any problem, which the
+caller sees as a Lambda FunctionError.
 """
 
 from __future__ import annotations
@@ -17,20 +19,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
 
-from service import MIGRATIONS_DIR, create_app
+from service import MIGRATIONS_DIR
 from service.config import from_env
-from service.extensions import db
-from service.jobs import dbusers
+from service.jobs import appsecret, dbusers, dbwait
 from service.observability import configure_logging
 
 logger = logging.getLogger(__name__)
 
 LOCK_NAME = "inventory-api:migrations"
 LOCK_TIMEOUT_SECONDS = 120  # well inside the job's Lambda timeout (300 s in Terraform)
-_REVISION = re.compile(r"^(head|heads|base|[0-9A-Za-z_]{1,32}([+-][0-9]{1,3})?)$")
+# Of the 300 s Lambda timeout: the lock wait and the migration itself come after connecting.
+RESERVE_SECONDS = LOCK_TIMEOUT_SECONDS + 60
+# Per statement: above the lock wait, below the Lambda timeout (DDL on a big table is slow).
+QUERY_TIMEOUT_SECONDS = 240
+_REVISION = re.compile(r"head|heads|base|[0-9A-Za-z_]{1,32}(?:[+-][0-9]{1,3})?")
 
 
 class MigrationError(Exception):
@@ -58,7 +64,7 @@ def parse_request(event: Any) -> Request:
     revision = event.get("revision", "head")
     if action != "upgrade" and "revision" in event:
         raise MigrationError(f"{action} takes no revision")
-    if not isinstance(revision, str) or not _REVISION.match(revision):
+    if not isinstance(revision, str) or not _REVISION.fullmatch(revision):
         raise MigrationError(f"not a revision: {revision!r}")
     return Request(action, revision)
 
@@ -106,65 +112,75 @@ def _history() -> list[dict[str, Any]]:
     ]
 
 
-def _random_password(client: Any) -> str:
-    # Characters that every MySQL client and connection-string parser takes literally.
-    response = client.get_random_password(
-        PasswordLength=32, ExcludeCharacters="/@\"'\\:;%`{}[]<>|&$#", RequireEachIncludedType=True
-    )
-    password: str = response["RandomPassword"]
-    return password
-
-
 def ensure_app_users(connection: Connection, app_secret_arn: str, schema: str) -> list[str]:
-    """Make the API's account usable: a password on first deploy, exactly DML grants.
+    """Make the API's accounts usable: a password on first deploy, exactly DML grants.
 
     The application secret starts without a password (nothing secret in Terraform
     state); the first run generates one, sets it on the account, then stores it
-    as the secret's AWSCURRENT version.
+    as the secret's AWSCURRENT version. A stale AWSPENDING, which would stop
+    Secrets Manager from ever rotating again, is released.
     """
     import boto3
 
     client = boto3.client("secretsmanager")
-    response = client.get_secret_value(SecretId=app_secret_arn, VersionStage="AWSCURRENT")
-    secret = json.loads(response["SecretString"])
+    secret = appsecret.read(client, app_secret_arn)
+    username = secret["username"]
+    pair = (username, dbusers.twin(username))  # both names checked before any change
     cursor = connection.connection.cursor()
     try:
-        username = secret["username"]
-        if "password" not in secret:
-            secret["password"] = _random_password(client)
+        if not appsecret.has_password(secret):
+            secret["password"] = appsecret.random_password(client)
             dbusers.set_password(cursor, username, secret["password"])
             client.put_secret_value(
                 SecretId=app_secret_arn,
                 SecretString=json.dumps(secret),
-                VersionStages=["AWSCURRENT"],
+                VersionStages=[appsecret.CURRENT],
             )
             logger.info("created the application user %s and stored its first password", username)
         elif not dbusers.user_exists(cursor, username):
             dbusers.set_password(cursor, username, secret["password"])  # e.g. a restored cluster
             logger.info("re-created the application user %s from its secret", username)
         tables = dbusers.app_tables(cursor, schema)
-        users = [u for u in (username, dbusers.twin(username)) if dbusers.user_exists(cursor, u)]
+        users = [user for user in pair if dbusers.user_exists(cursor, user)]
         for user in users:
             dbusers.set_privileges(cursor, user, schema, tables)
-        return sorted(users)
     finally:
         cursor.close()
+    appsecret.release_stale_pending(client, app_secret_arn)
+    return sorted(users)
 
 
-def run(request: Request, config: dict[str, Any]) -> dict[str, Any]:
-    """Carry out a request against the database the admin secret points at."""
-    app = create_app(
-        {
-            "DB_SECRET_ARN": config["DB_ADMIN_SECRET_ARN"],
-            "DB_READ_TIMEOUT": 900,  # DDL on a big table may take minutes
-        }
+def admin_engine(config: dict[str, Any], wait_seconds: float) -> Engine:
+    """An engine on the admin secret's account; each connection waits for the database."""
+    import boto3
+
+    admin = appsecret.read(boto3.client("secretsmanager"), config["DB_ADMIN_SECRET_ARN"])
+
+    def connect() -> Any:
+        return dbwait.connect(
+            admin,
+            config,
+            budget=wait_seconds,
+            autocommit=False,  # SQLAlchemy and Alembic manage the transactions
+            query_timeout=QUERY_TIMEOUT_SECONDS,
+        )
+
+    # NullPool: a one-off job keeps no connection.
+    return create_engine(
+        "mysql+pymysql://", creator=connect, poolclass=NullPool, hide_parameters=True
     )
-    with app.app_context():
-        try:
-            with db.engine.connect() as connection, migration_lock(connection):
-                return _carry_out(request, config, connection)
-        finally:
-            db.engine.dispose()  # a one-off job keeps no connection
+
+
+def run(
+    request: Request, config: dict[str, Any], *, wait_seconds: float = dbwait.WAIT_SECONDS
+) -> dict[str, Any]:
+    """Carry out a request against the database the admin secret points at."""
+    engine = admin_engine(config, wait_seconds)
+    try:
+        with engine.connect() as connection, migration_lock(connection):
+            return _carry_out(request, config, connection)
+    finally:
+        engine.dispose()
 
 
 def _carry_out(request: Request, config: dict[str, Any], connection: Connection) -> dict[str, Any]:
@@ -190,11 +206,14 @@ def _carry_out(request: Request, config: dict[str, Any], connection: Connection)
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """Lambda entry point; any exception propagates and fails the invocation."""
     config = from_env()
-    configure_logging(config["LOG_LEVEL"], json_logs=config["LOG_JSON"])
+    configure_logging(
+        config["LOG_LEVEL"], json_logs=config["LOG_JSON"], service=config["SERVICE_NAME"]
+    )
     request = parse_request(event)
     if not config.get("DB_ADMIN_SECRET_ARN"):
         raise MigrationError("DB_ADMIN_SECRET_ARN is not set")
     logger.info("migration job: %s %s", request.action, request.revision)
-    result = run(request, config)
+    wait_seconds = dbwait.budget_for(context, reserve=RESERVE_SECONDS)
+    result = run(request, config, wait_seconds=wait_seconds)
     logger.info("migration job done: %s", {k: result[k] for k in ("action", "before", "after")})
     return result

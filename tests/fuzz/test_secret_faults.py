@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 
 import pytest
 
 from service import create_app
 from service.extensions import db
-from service.jobs import migrate, rotate
+from service.jobs import migrate
 from tests.factories import create_account, create_product, user_payload
 from tests.fuzz import faults
 from tests.transport import ApiClient
@@ -32,11 +31,8 @@ def _dispose(app):
 
 
 def _rotate(client, arn):
-    """One full rotation, the four steps as Secrets Manager calls them."""
-    token = str(uuid.uuid4())
-    for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
-        event = {"SecretId": arn, "ClientRequestToken": token, "Step": step}
-        rotate.handler(event, None, client=client)
+    """One full rotation, the four steps as Secrets Manager calls them (tests.support)."""
+    client.rotate(arn)
 
 
 @pytest.fixture

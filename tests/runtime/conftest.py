@@ -11,23 +11,7 @@ import boto3
 import pytest
 
 from tests.conftest import MARIADB, admin_connection
-
-
-class RotationEnabledClient:
-    """moto's Secrets Manager, reporting rotation as enabled.
-
-    moto can only enable rotation by invoking a rotation Lambda (which needs
-    Docker); our tests call the rotation steps in-process instead.
-    """
-
-    def __init__(self, client):
-        self._client = client
-
-    def __getattr__(self, name):
-        return getattr(self._client, name)
-
-    def describe_secret(self, **kwargs):
-        return {**self._client.describe_secret(**kwargs), "RotationEnabled": True}
+from tests.support.secrets_manager import RotatingSecretsManager
 
 
 @dataclass
@@ -77,4 +61,7 @@ def cluster(aws, mysql_database, monkeypatch):
 
 @pytest.fixture
 def rotation_client(aws):
-    return RotationEnabledClient(boto3.client("secretsmanager"))
+    """moto's Secrets Manager with rotation enabled, playing AWS's side of rotations."""
+    from service.jobs import rotate
+
+    return RotatingSecretsManager(boto3.client("secretsmanager"), rotate.handler)

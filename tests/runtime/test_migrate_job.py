@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import secrets
 import threading
 import time
 from collections import Counter
@@ -11,6 +13,7 @@ import pytest
 
 from service.jobs import dbusers, migrate
 from tests.conftest import MARIADB, admin_connection
+from tests.support import privileges
 
 DML = {"SELECT", "INSERT", "UPDATE", "DELETE"}
 
@@ -27,9 +30,11 @@ def _tables(database):
 
 
 def _privileges(user):
+    """(privilege, target) pairs the account holds, backticks removed."""
     connection = admin_connection()
     with connection.cursor() as cursor:
-        found = dbusers.privileges_of(cursor, user)
+        grants = dbusers.held_grants(cursor, user)
+    found = {(grant.privilege, grant.target.replace("`", "")) for grant in grants}
     connection.close()
     return found
 
@@ -50,7 +55,7 @@ def test_upgrade_from_empty_creates_schema_and_app_user(cluster):
 
 def test_app_user_gets_exactly_dml_on_the_app_tables(cluster):
     migrate.handler({"action": "upgrade"}, None)
-    expected = {("USAGE", "*.*")} | {
+    expected = {
         (privilege, f"{cluster.database}.{table}")
         for privilege in DML
         for table in ("users", "products", "product_images")
@@ -72,7 +77,7 @@ def test_extra_grants_are_revoked_and_the_rerun_is_idempotent(cluster):
     assert (second["before"], second["after"]) == (first["after"], first["after"])
     assert cluster.app_secret()["password"] == password  # not regenerated
     privileges = _privileges(cluster.app_user)
-    assert {p for p, _ in privileges} == DML | {"USAGE"}
+    assert {p for p, _ in privileges} == DML
     assert all(target != f"{cluster.database}.*" for _, target in privileges)
 
 
@@ -157,3 +162,85 @@ def test_concurrent_runs_serialise_and_agree(cluster):
     assert errors == []
     outcomes = Counter((r["before"], r["after"]) for r in results)
     assert outcomes == Counter({(None, "0001"): 1, ("0001", "0001"): 2})
+
+
+def test_a_wildcard_schema_grant_with_a_percent_sign_is_revoked(cluster):
+    # GIVEN an extra grant whose target holds `%` (a wildcard schema name), as SHOW GRANTS prints it
+    migrate.handler({"action": "upgrade"}, None)
+    pattern = f"{cluster.database[:8]}%"
+    connection = admin_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(f"GRANT SELECT, DROP ON `{pattern}`.* TO `{cluster.app_user}`@`%`")
+    connection.close()
+    # WHEN the job runs again THEN it neither crashes on the `%` nor leaves the grant
+    migrate.handler({"action": "upgrade"}, None)
+    assert all(pattern not in target for _, target in _privileges(cluster.app_user))
+
+
+def test_a_user_name_with_a_trailing_newline_is_refused(cluster):
+    import boto3
+
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=cluster.app_arn,
+        SecretString=json.dumps({**cluster.app_secret(), "username": cluster.app_user + "\n"}),
+        VersionStages=["AWSCURRENT"],
+    )
+    with pytest.raises(ValueError, match="user name"):
+        migrate.handler({"action": "upgrade"}, None)
+    connection = admin_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM mysql.user WHERE User LIKE %s", (f"{cluster.app_user}%",)
+        )
+        assert cursor.fetchone()[0] == 0
+    connection.close()
+
+
+def test_a_revision_with_a_trailing_newline_is_refused(cluster):
+    with pytest.raises(migrate.MigrationError, match="not a revision"):
+        migrate.handler({"action": "upgrade", "revision": "head\n"}, None)
+    assert _tables(cluster.database) == set()
+
+
+def _login(cluster, secret):
+    return lambda: pymysql.connect(
+        host=MARIADB["host"], port=MARIADB["port"], user=secret["username"],
+        password=secret["password"], database=cluster.database, ssl_disabled=True,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def over_granted(cluster):
+    """The app user after a first run, then given far too much by hand (see over_grant)."""
+    migrate.handler({"action": "upgrade"}, None)
+    role = f"role_{secrets.token_hex(3)}"
+    connection = admin_connection()
+    with connection.cursor() as cursor:
+        privileges.over_grant(cursor, user=cluster.app_user, schema=cluster.database, role=role)
+    yield cluster, role
+    with connection.cursor() as cursor:
+        privileges.drop_role(cursor, role)
+    connection.close()
+
+
+def test_the_app_user_can_do_dml_and_nothing_else_whatever_it_held_before(over_granted):
+    cluster, role = over_granted
+    login = _login(cluster, cluster.app_secret())
+    forbidden = privileges.forbidden_statements(cluster.app_user, cluster.database, role)
+    # GIVEN the grants work: the default role allows DDL, the grant option allows GRANT
+    harmless = ("create table", "grant", "set role", "call")
+    before = privileges.outcomes(login, {name: forbidden[name] for name in harmless})
+    assert before == dict.fromkeys(harmless), before
+    connection = admin_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE `{cluster.database}`.probe_created")
+    connection.close()
+    # WHEN the job runs again
+    migrate.handler({"action": "upgrade"}, None)
+    # THEN logged in as the app user, every DDL, GRANT, SET ROLE and CALL is denied
+    after = privileges.outcomes(login, forbidden)
+    assert all(code in privileges.DENIED for code in after.values()), after
+    # AND it keeps exactly its DML
+    allowed = privileges.outcomes(login, privileges.ALLOWED_STATEMENTS)
+    assert allowed == dict.fromkeys(privileges.ALLOWED_STATEMENTS)
+    assert {p for p, _ in _privileges(cluster.app_user)} == DML
