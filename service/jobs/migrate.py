@@ -12,6 +12,7 @@ caller sees as a Lambda FunctionError.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -30,7 +31,7 @@ from service.observability import configure_logging
 
 logger = logging.getLogger(__name__)
 
-LOCK_NAME = "inventory-api:migrations"
+LOCK_PREFIX = "migrations:"
 LOCK_TIMEOUT_SECONDS = 120  # well inside the job's Lambda timeout (300 s in Terraform)
 # Of the 300 s Lambda timeout: the lock wait and the migration itself come after connecting.
 RESERVE_SECONDS = LOCK_TIMEOUT_SECONDS + 60
@@ -87,19 +88,33 @@ def current_revision(connection: Connection) -> str | None:
     return revision
 
 
+def lock_name(schema: str) -> str:
+    """The named lock of one schema's migrations.
+
+    GET_LOCK names are server-wide: naming the schema keeps two databases on one
+    server (staging and production on a shared cluster, parallel test runs) from
+    queueing behind each other. MySQL caps lock names at 64 characters.
+    """
+    name = LOCK_PREFIX + schema
+    if len(name) > 64:
+        name = LOCK_PREFIX + hashlib.sha256(schema.encode()).hexdigest()[:40]
+    return name
+
+
 @contextmanager
 def migration_lock(connection: Connection) -> Any:
-    """Hold MySQL's named lock for the duration: a second run waits here."""
+    """Hold MySQL's named lock for the duration: a second run on this schema waits here."""
+    name = lock_name(str(connection.exec_driver_sql("SELECT DATABASE()").scalar()))
     acquired = connection.execute(
         text("SELECT GET_LOCK(:name, :timeout)"),
-        {"name": LOCK_NAME, "timeout": LOCK_TIMEOUT_SECONDS},
+        {"name": name, "timeout": LOCK_TIMEOUT_SECONDS},
     ).scalar()
     if acquired != 1:
         raise MigrationError(f"could not get the migration lock within {LOCK_TIMEOUT_SECONDS}s")
     try:
         yield
     finally:
-        connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": LOCK_NAME})
+        connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
 
 
 def _history() -> list[dict[str, Any]]:

@@ -128,7 +128,7 @@ def test_a_run_waits_for_the_lock_held_by_another(cluster):
     # GIVEN another run holds the migration lock
     holder = pymysql.connect(**MARIADB, ssl_disabled=True, database=cluster.database)
     with holder.cursor() as cursor:
-        cursor.execute("SELECT GET_LOCK(%s, 0)", (migrate.LOCK_NAME,))
+        cursor.execute("SELECT GET_LOCK(%s, 0)", (migrate.lock_name(cluster.database),))
         assert cursor.fetchone()[0] == 1
     results = []
     worker = threading.Thread(target=lambda: results.append(migrate.handler({}, None)))
@@ -139,10 +139,29 @@ def test_a_run_waits_for_the_lock_held_by_another(cluster):
     assert worker.is_alive()
     assert _tables(cluster.database) == set()
     with holder.cursor() as cursor:
-        cursor.execute("SELECT RELEASE_LOCK(%s)", (migrate.LOCK_NAME,))
+        cursor.execute("SELECT RELEASE_LOCK(%s)", (migrate.lock_name(cluster.database),))
     holder.close()
     worker.join(timeout=60)
     assert results[0]["after"] == "0001"
+
+
+def test_a_lock_on_another_schema_does_not_hold_a_run_back(cluster):
+    # GIVEN a migration of another database on the same server holds its lock
+    holder = pymysql.connect(**MARIADB, ssl_disabled=True)
+    with holder.cursor() as cursor:
+        cursor.execute("SELECT GET_LOCK(%s, 0)", (migrate.lock_name("another_schema"),))
+        assert cursor.fetchone()[0] == 1
+    try:
+        # WHEN this database is migrated THEN it does not wait for the other one
+        assert migrate.handler({}, None)["after"] == "0001"
+    finally:
+        holder.close()
+
+
+def test_lock_names_fit_mysql_64_character_limit():
+    assert migrate.lock_name("inventory") == "migrations:inventory"
+    long_names = {migrate.lock_name("s" * 64), migrate.lock_name("s" * 63 + "t")}
+    assert len(long_names) == 2 and all(len(name) <= 64 for name in long_names)
 
 
 def test_concurrent_runs_serialise_and_agree(cluster):
