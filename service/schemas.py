@@ -22,9 +22,10 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic import ValidationError as PydanticValidationError
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from service.dates import isoformat
-from service.errors import BadRequest, UnsupportedMediaType, ValidationError
+from service.errors import ValidationError
 
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit: longer would be silently truncated elsewhere
 MIN_PASSWORD_LENGTH = 8

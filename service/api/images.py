@@ -8,11 +8,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, request, url_for
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge, ServiceUnavailable
 
 from service.api.commits import commit_keeping_objects
 from service.api.lookups import owned_product
 from service.auth import basic_auth
-from service.errors import BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable
+from service.errors import RETRY_AFTER_SECONDS
 from service.extensions import db
 from service.models import Product, ProductImage
 from service.observability import current_metrics
@@ -54,7 +55,7 @@ def _read_limited(upload: FileStorage) -> bytes:
     limit = current_app.config["MAX_IMAGE_BYTES"]
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
-        raise PayloadTooLarge(f"Images are limited to {limit} bytes.")
+        raise RequestEntityTooLarge(f"Images are limited to {limit} bytes.")
     if not data:
         raise BadRequest("The file is empty.")
     return data
@@ -83,7 +84,9 @@ def create_image(product_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
         current_store().put(key, data, content_type)
     except StorageError:
         logger.exception("image upload failed", extra={"object_key": key})
-        raise ServiceUnavailable("The image store is unavailable; try again shortly.") from None
+        raise ServiceUnavailable(
+            "The image store is unavailable; try again shortly.", retry_after=RETRY_AFTER_SECONDS
+        ) from None
     image = ProductImage(
         product_id=product.id,
         file_name=sanitize_file_name(upload.filename, extension),

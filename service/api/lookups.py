@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from werkzeug.exceptions import Forbidden, NotFound
+
 from service.auth import current_user
-from service.errors import Forbidden, NotFound
 from service.extensions import db
 from service.models import Product
 

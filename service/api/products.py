@@ -6,13 +6,11 @@ from typing import Any
 
 from flask import Blueprint, request, url_for
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
-from service.api.commits import commit_keeping_objects
+from service.api.commits import commit_keeping_objects, commit_or_conflict
 from service.api.lookups import owned_product, product_or_404
 from service.auth import basic_auth, current_user
 from service.dates import touched
-from service.errors import Conflict
 from service.extensions import db
 from service.models import Product, ProductImage
 from service.schemas import (
@@ -30,12 +28,7 @@ bp = Blueprint("products", __name__, url_prefix="/v1/product")
 
 
 def _commit_sku(sku: str | None) -> None:
-    # The unique index decides, so two concurrent requests cannot both win.
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(f"SKU {sku} is already used by another product.") from None
+    commit_or_conflict(f"SKU {sku} is already used by another product.")
 
 
 def _parse_body(model: type[ProductWrite] | type[ProductPatch]) -> dict[str, Any]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, request, url_for
-from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import Forbidden
 
+from service.api.commits import commit_or_conflict
 from service.auth import basic_auth, current_user
 from service.dates import touched
-from service.errors import Conflict, Forbidden
 from service.extensions import db
 from service.models import User, username_key
 from service.schemas import (
@@ -45,11 +45,7 @@ def create_user() -> tuple[dict[str, Any], int, dict[str, str]]:
     )
     user.set_password(data["password"], current_app.config["BCRYPT_ROUNDS"])
     db.session.add(user)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("A user with this username already exists.") from None
+    commit_or_conflict("A user with this username already exists.")
     return dump(UserOut, user), 201, {"Location": url_for(".get_user", user_id=user.id)}
 
 
