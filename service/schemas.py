@@ -270,7 +270,7 @@ def _field_errors(error: PydanticValidationError) -> list[dict[str, str]]:
 
 
 def parse(
-    model: type[_Request], data: dict[str, Any], *, read_only: frozenset[str] = frozenset()
+    model: type[BaseModel], data: dict[str, Any], *, read_only: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
     """Validate a JSON object into a dict of the fields that were sent.
 
@@ -290,7 +290,7 @@ def parse(
     return result
 
 
-def dump(model: type[_Response], obj: Any) -> dict[str, Any]:
+def dump(model: type[BaseModel], obj: Any) -> dict[str, Any]:
     """Serialise an ORM object or dict through its response model."""
     return model.model_validate(obj).model_dump(mode="json")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 
 bp = Blueprint("docs", __name__)
 
@@ -43,7 +43,7 @@ def get_openapi() -> dict[str, Any]:
     # imported by service.schemas anyway).
     from service.openapi import openapi_document
 
-    return openapi_document()
+    return openapi_document(current_app)
 
 
 @bp.get("/docs")
