@@ -75,7 +75,15 @@ Name = Annotated[
     AfterValidator(_encodable),
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"}),
 ]
-Sku = Annotated[Name, AfterValidator(_upper)]
+Sku = Annotated[
+    Name,
+    AfterValidator(_upper),
+    Field(
+        description="Leading and trailing whitespace is removed and the SKU is upper-cased "
+        "before it is stored and compared: ` ab-1 ` is stored as `AB-1`, and conflicts "
+        "with an existing `AB-1` (409)."
+    ),
+]
 Email = Annotated[
     str,
     StringConstraints(
