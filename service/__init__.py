@@ -14,7 +14,7 @@ from service.config import from_env
 from service.db import configure_database, register_engine_events
 from service.errors import register_error_handlers
 from service.extensions import db, init_migrate
-from service.routing import PositiveIdConverter
+from service.routing import CONVERTERS
 from service.stage import StagePrefixMiddleware
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -28,7 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config or {})
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.mimetype = "application/json; charset=utf-8"  # type: ignore[attr-defined]
-    app.url_map.converters["id"] = PositiveIdConverter
+    app.url_map.converters.update(CONVERTERS)
 
     observability.init_app(app)
     configure_database(app)

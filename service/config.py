@@ -1,79 +1,24 @@
-"""Configuration read from environment variables, with local defaults.
+"""Settings: every environment variable a function reads, declared once in ``SETTINGS``.
 
-Every setting comes from the environment; nothing is read at import time.
-
-==========================  =========================================  ==========================
-Variable                    Meaning                                    Default
-==========================  =========================================  ==========================
-``DATABASE_URL``            SQLAlchemy URL (local runs, tests)         SQLite in the instance folder
-``DB_SECRET_ARN``           Secrets Manager ARN of the app's DB        unset (use DATABASE_URL)
-                            credentials; wins over DATABASE_URL
-``DB_ADMIN_SECRET_ARN``     Master secret (migration and rotation)     unset
-``DB_HOST``                 Database host when the secret lacks it     unset
-``DB_PORT``                 Database port when the secret lacks it     3306
-``DB_NAME``                 Database name when the secret lacks it     unset
-``DB_CONNECT_TIMEOUT``      Seconds to wait for a DB connection        5
-``DB_READ_TIMEOUT``         Seconds to wait for a DB answer            15
-``DB_TLS_CA``               CA bundle for TLS to the database          bundled RDS CA
-``IMAGES_BUCKET``           S3 bucket for product images               unset (use IMAGES_DIR)
-``IMAGES_DIR``              Local folder for images                    ``<instance>/images``
-``IMAGE_URL_EXPIRES``       Lifetime of download URLs, seconds         300
-``BCRYPT_ROUNDS``           bcrypt cost for new password hashes        10
-``AUTH_CACHE_SIZE``         Verified-credential cache entries          1024
-``AUTH_CACHE_TTL``          Verified-credential cache lifetime, sec.   300
-``SECRET_KEY``              Signs local download URLs                  random per process
-``LOG_LEVEL``               Logging level                              INFO
-``TRACING_ENABLED``         AWS X-Ray tracing through Powertools       false
-``POWERTOOLS_SERVICE_NAME`` Service name in logs, metrics, traces      inventory-api
-``POWERTOOLS_METRICS_NAMESPACE`` CloudWatch metrics namespace          InventoryApi
-==========================  =========================================  ==========================
-
-The ``*_ENV`` sets name what each Lambda function reads; the Terraform tests
-check that Terraform sets exactly these.
+``from_env`` builds the Flask config from the table; ``API_ENV``, ``MIGRATE_ENV``,
+``ROTATE_ENV`` and ``LOCAL_ENV`` (what Terraform must set on each Lambda function,
+checked in tests/terraform) and the table in docs/configuration.md (checked in
+tests/test_config.py) derive from it.
+Nothing is read at import time.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-API_ENV = frozenset(
-    {
-        "DB_SECRET_ARN",
-        "DB_HOST",
-        "DB_PORT",
-        "DB_NAME",
-        "DB_CONNECT_TIMEOUT",
-        "DB_READ_TIMEOUT",
-        "IMAGES_BUCKET",
-        "IMAGE_URL_EXPIRES",
-        "BCRYPT_ROUNDS",
-        "AUTH_CACHE_SIZE",
-        "AUTH_CACHE_TTL",
-        "LOG_LEVEL",
-        "TRACING_ENABLED",
-        "POWERTOOLS_SERVICE_NAME",
-        "POWERTOOLS_METRICS_NAMESPACE",
-    }
-)
-MIGRATE_ENV = frozenset(
-    {
-        "DB_ADMIN_SECRET_ARN",
-        "DB_SECRET_ARN",
-        "DB_HOST",
-        "DB_PORT",
-        "DB_NAME",
-        "LOG_LEVEL",
-        "POWERTOOLS_SERVICE_NAME",
-    }
-)
-ROTATE_ENV = frozenset(
-    {"DB_ADMIN_SECRET_ARN", "DB_HOST", "DB_PORT", "DB_NAME", "LOG_LEVEL", "POWERTOOLS_SERVICE_NAME"}
-)
-# Never set on Lambda: local runs and tests only.
-LOCAL_ENV = frozenset({"DATABASE_URL", "IMAGES_DIR", "SECRET_KEY", "DB_TLS_CA"})
+# Who reads a setting: the Lambda functions that get it in their environment
+# (Terraform sets exactly these), or LOCAL: local runs and tests only, never on Lambda.
+API, MIGRATE, ROTATE, LOCAL = "api", "migrate", "rotate", "local"
+DB_LOCATION = frozenset({API, MIGRATE, ROTATE})
 
 MAX_IMAGE_BYTES = 4 * 1024 * 1024  # Lambda's 6 MB payload limit minus base64 overhead
 
@@ -100,37 +45,142 @@ def as_int(value: str | None, default: int) -> int:
     return int(value)
 
 
+def _random_key() -> str:
+    return secrets.token_hex(32)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: how it is parsed, its default, who reads it."""
+
+    name: str
+    parse: Callable[[str], Any]  # applied to a non-blank value
+    default: Any  # when unset or blank; a callable is called each time
+    description: str
+    read_by: frozenset[str]
+    key: str | None = None  # the Flask config key, when it is not ``name``
+    shown_default: str | None = None  # for the docs, when ``default`` says too little
+
+    def value(self, env: Mapping[str, str]) -> Any:
+        raw = env.get(self.name)
+        if raw is None or not raw.strip():
+            return self.default() if callable(self.default) else self.default
+        return self.parse(raw)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # ---------------------------------------------------------------- database
+    Setting(
+        "DATABASE_URL", str, None, "SQLAlchemy URL of the database (local runs, tests)",
+        frozenset({LOCAL}), shown_default="SQLite file `instance/inventory.db`",
+    ),
+    Setting(
+        "DB_SECRET_ARN", str, None,
+        "Secrets Manager ARN of the app's database credentials; wins over `DATABASE_URL`",
+        frozenset({API, MIGRATE}),
+    ),
+    Setting(
+        "DB_ADMIN_SECRET_ARN", str, None,
+        "Secrets Manager ARN of the master credentials (migration and rotation)",
+        frozenset({MIGRATE, ROTATE}),
+    ),
+    Setting("DB_HOST", str, None, "Database host when the secret lacks it", DB_LOCATION),
+    Setting("DB_PORT", int, 3306, "Database port when the secret lacks it", DB_LOCATION),
+    Setting("DB_NAME", str, None, "Database name when the secret lacks it", DB_LOCATION),
+    Setting(
+        "DB_CONNECT_TIMEOUT", int, 5, "Seconds to wait for a database connection",
+        frozenset({API}),
+    ),
+    Setting("DB_READ_TIMEOUT", int, 15, "Seconds to wait for a query's answer", frozenset({API})),
+    Setting(
+        "DB_TLS_CA", str, None, "CA bundle for TLS to a database off loopback",
+        frozenset({LOCAL}), shown_default="the Amazon RDS CAs in `service/certs/global-bundle.pem`",
+    ),
+    # ------------------------------------------------------------------ images
+    Setting(
+        "IMAGES_BUCKET", str, None, "S3 bucket for product images", frozenset({API}),
+        shown_default="unset: images go to `IMAGES_DIR`",
+    ),
+    Setting(
+        "IMAGES_DIR", str, None, "Local folder for product images", frozenset({LOCAL}),
+        shown_default="`instance/images`",
+    ),
+    Setting("IMAGE_URL_EXPIRES", int, 300, "Lifetime of download URLs, seconds", frozenset({API})),
+    Setting(
+        "SECRET_KEY", str, _random_key, "Signs the local image store's download URLs",
+        frozenset({LOCAL}), shown_default="random per process",
+    ),
+    # ---------------------------------------------------------- authentication
+    Setting("BCRYPT_ROUNDS", int, 10, "bcrypt cost of new password hashes", frozenset({API})),
+    Setting(
+        "AUTH_CACHE_SIZE", int, 1024, "Entries in the verified-credential cache",
+        frozenset({API}),
+    ),
+    Setting(
+        "AUTH_CACHE_TTL", int, 300, "Lifetime of a verified-credential cache entry, seconds",
+        frozenset({API}),
+    ),
+    # ----------------------------------------------------------- observability
+    Setting("LOG_LEVEL", str.upper, "INFO", "Logging level", frozenset({API, MIGRATE, ROTATE})),
+    Setting(
+        "TRACING_ENABLED", as_bool, False, "AWS X-Ray tracing through Powertools",
+        frozenset({API}),
+    ),
+    Setting(
+        "POWERTOOLS_SERVICE_NAME", str, "inventory-api", "Service name in logs, metrics, traces",
+        frozenset({API, MIGRATE, ROTATE}), key="SERVICE_NAME",
+    ),
+    Setting(
+        "POWERTOOLS_METRICS_NAMESPACE", str, "InventoryApi", "CloudWatch metrics namespace",
+        frozenset({API}), key="METRICS_NAMESPACE",
+    ),
+)  # fmt: skip
+
+
+def _read_by(function: str) -> frozenset[str]:
+    return frozenset(s.name for s in SETTINGS if function in s.read_by)
+
+
+API_ENV = _read_by(API)
+MIGRATE_ENV = _read_by(MIGRATE)
+ROTATE_ENV = _read_by(ROTATE)
+LOCAL_ENV = _read_by(LOCAL)  # never set on Lambda: local runs and tests only
+
+
 def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config mapping from environment variables."""
     env = os.environ if env is None else env
     on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))  # set by the Lambda runtime
     return {
-        "DATABASE_URL": env.get("DATABASE_URL") or None,
-        "DB_SECRET_ARN": env.get("DB_SECRET_ARN") or None,
-        "DB_ADMIN_SECRET_ARN": env.get("DB_ADMIN_SECRET_ARN") or None,
-        "DB_HOST": env.get("DB_HOST") or None,
-        "DB_PORT": as_int(env.get("DB_PORT"), 3306),
-        "DB_NAME": env.get("DB_NAME") or None,
-        "DB_CONNECT_TIMEOUT": as_int(env.get("DB_CONNECT_TIMEOUT"), 5),
-        "DB_READ_TIMEOUT": as_int(env.get("DB_READ_TIMEOUT"), 15),
+        **{setting.key or setting.name: setting.value(env) for setting in SETTINGS},
         # Below Aurora's idle timeout (Terraform sets wait_timeout = 600 s).
         "DB_POOL_RECYCLE": 280,
-        "DB_TLS_CA": env.get("DB_TLS_CA") or None,
-        "IMAGES_BUCKET": env.get("IMAGES_BUCKET") or None,
-        "IMAGES_DIR": env.get("IMAGES_DIR") or None,
-        "IMAGE_URL_EXPIRES": as_int(env.get("IMAGE_URL_EXPIRES"), 300),
-        "BCRYPT_ROUNDS": as_int(env.get("BCRYPT_ROUNDS"), 10),
-        "AUTH_CACHE_SIZE": as_int(env.get("AUTH_CACHE_SIZE"), 1024),
-        "AUTH_CACHE_TTL": as_int(env.get("AUTH_CACHE_TTL"), 300),
-        "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
-        "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").upper(),
-        "TRACING_ENABLED": as_bool(env.get("TRACING_ENABLED")),
         "LOG_JSON": on_lambda,  # JSON lines for CloudWatch; readable text on a laptop
         "METRICS_ENABLED": on_lambda,  # EMF lines only where CloudWatch reads them
-        "METRICS_NAMESPACE": env.get("POWERTOOLS_METRICS_NAMESPACE") or "InventoryApi",
-        "SERVICE_NAME": env.get("POWERTOOLS_SERVICE_NAME") or "inventory-api",
         "MAX_IMAGE_BYTES": MAX_IMAGE_BYTES,
         # Werkzeug refuses bigger bodies with 413 before parsing them; the
         # slack covers multipart framing around a file of exactly the limit.
         "MAX_CONTENT_LENGTH": MAX_IMAGE_BYTES + 64 * 1024,
     }
+
+
+def _default_text(setting: Setting) -> str:
+    if setting.shown_default is not None:
+        return setting.shown_default
+    if setting.default is None:
+        return "unset"
+    if isinstance(setting.default, bool):
+        return str(setting.default).lower()
+    return f"`{setting.default}`"
+
+
+def markdown_table() -> str:
+    """The settings as the Markdown table docs/configuration.md shows."""
+    lines = [
+        "| Variable | Meaning | Default | Read by |",
+        "|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        read_by = ", ".join(f for f in (API, MIGRATE, ROTATE, LOCAL) if f in s.read_by)
+        lines.append(f"| `{s.name}` | {s.description} | {_default_text(s)} | {read_by} |")
+    return "\n".join(lines) + "\n"

@@ -1,4 +1,9 @@
-"""The one place that builds error responses: RFC 9457 problem details."""
+"""The one place that builds error responses: RFC 9457 problem details.
+
+Views raise werkzeug's HTTP exceptions (``NotFound("Product 7 does not exist.")``,
+``ServiceUnavailable(..., retry_after=RETRY_AFTER_SECONDS)``) or ``ValidationError``;
+the handlers below turn every exception into the same ``application/problem+json`` body.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
 
 from service.extensions import db
 from service.secrets import SecretUnavailable
@@ -20,76 +25,14 @@ PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
 
 
-class APIError(Exception):
-    """An error with an HTTP status that views raise instead of building bodies."""
-
-    status = 500
+class ValidationError(BadRequest):
+    """The request body is invalid (400); ``errors`` names each bad field."""
 
     def __init__(
-        self,
-        detail: str,
-        *,
-        errors: list[dict[str, str]] | None = None,
-        headers: dict[str, str] | None = None,
+        self, errors: list[dict[str, str]], detail: str = "The request body is invalid."
     ) -> None:
         super().__init__(detail)
-        self.detail = detail
         self.errors = errors
-        self.headers = headers or {}
-
-
-class ValidationError(APIError):
-    """The request body or a field in it is invalid (400)."""
-
-    status = 400
-
-    def __init__(self, errors: list[dict[str, str]], detail: str | None = None) -> None:
-        super().__init__(detail or "The request body is invalid.", errors=errors)
-
-
-class BadRequest(APIError):
-    """The request is malformed in a way that has no single field (400)."""
-
-    status = 400
-
-
-class Forbidden(APIError):
-    """Authenticated, but not the owner (403)."""
-
-    status = 403
-
-
-class NotFound(APIError):
-    """The resource does not exist (404)."""
-
-    status = 404
-
-
-class Conflict(APIError):
-    """A unique value is already taken (409)."""
-
-    status = 409
-
-
-class PayloadTooLarge(APIError):
-    """The upload is bigger than the limit (413)."""
-
-    status = 413
-
-
-class UnsupportedMediaType(APIError):
-    """The body is not in a media type this route accepts (415)."""
-
-    status = 415
-
-
-class ServiceUnavailable(APIError):
-    """A dependency (the database, the image store) cannot be reached (503)."""
-
-    status = 503
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def problem(
@@ -115,14 +58,11 @@ def problem(
     return response
 
 
-def _handle_api_error(error: APIError) -> Response:
-    return problem(error.status, error.detail, errors=error.errors, headers=error.headers)
-
-
 def _handle_http_exception(error: HTTPException) -> Response:
-    # Keep the exception's own headers (Allow on 405, WWW-Authenticate on 401).
+    # Keep the exception's own headers (Allow on 405, Retry-After on 503).
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-    return problem(error.code or 500, error.description or "", headers=headers)
+    errors = error.errors if isinstance(error, ValidationError) else None
+    return problem(error.code or 500, error.description or "", errors=errors, headers=headers)
 
 
 def _handle_integrity_error(error: IntegrityError) -> Response:
@@ -134,7 +74,11 @@ def _handle_integrity_error(error: IntegrityError) -> Response:
 def _handle_database_unavailable(error: Exception) -> Response:
     db.session.rollback()
     logger.warning("database unavailable: %s", getattr(error, "orig", None) or error)
-    return _handle_api_error(ServiceUnavailable("The database is unavailable; try again shortly."))
+    return _handle_http_exception(
+        ServiceUnavailable(
+            "The database is unavailable; try again shortly.", retry_after=RETRY_AFTER_SECONDS
+        )
+    )
 
 
 def _handle_unexpected(error: Exception) -> Response:
@@ -156,7 +100,6 @@ def _handle_dbapi_error(error: DBAPIError) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     """Route every error to a problem-details response."""
-    app.register_error_handler(APIError, _handle_api_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(IntegrityError, _handle_integrity_error)
     app.register_error_handler(DBAPIError, _handle_dbapi_error)

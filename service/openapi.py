@@ -1,32 +1,33 @@
-"""The OpenAPI 3.1 document, built from the same pydantic models that validate requests."""
+"""The OpenAPI 3.1 document, generated from the routes (``app.url_map``), the views'
+``@operation`` / ``@accepts`` declarations and the pydantic models that validate requests.
+
+Imported only when the document is asked for (it is not on the cold-start path).
+"""
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
+from flask import Flask
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from service import schemas
+from service.api import blueprints, local_store_blueprints
+from service.api.operation import Operation, camel_case, declared_operation
 from service.config import MAX_IMAGE_BYTES
+from service.routing import CONVERTERS
+from service.schemas import Problem
 
 REF = "#/components/schemas/{model}"
 JSON = "application/json"
 PROBLEM = "application/problem+json"
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}}}
-
-_MODELS: tuple[type[BaseModel], ...] = (
-    schemas.UserCreate,
-    schemas.UserUpdate,
-    schemas.ProductWrite,
-    schemas.ProductPatch,
-    schemas.UserOut,
-    schemas.ProductOut,
-    schemas.ImageOut,
-    schemas.Problem,
-    schemas.Health,
-)
+# Not part of the API contract: the docs page and the document itself, and the
+# signed download links of the local image store (they are URLs the API hands out).
+UNDOCUMENTED_BLUEPRINTS = frozenset({"docs", "local_images"})
+ALWAYS_POSSIBLE = (405, 500, 503)  # every operation can meet these
 
 _DESCRIPTIONS = {
     400: "Invalid request: malformed JSON, unknown or read-only fields, or invalid values "
@@ -41,186 +42,113 @@ _DESCRIPTIONS = {
     500: "Unexpected server error (details are only in the logs).",
     503: "The database or image store is unavailable; retry after `Retry-After` seconds.",
 }
+# <converter:name> or <converter(args):name> or <name> in a werkzeug rule
+_RULE_PART = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": REF.format(model=model.__name__)}
 
 
-def _problems(*statuses: int) -> dict[str, Any]:
-    # Every operation can meet 405, 500 and 503; the rest are listed per operation.
+def _path_and_parameters(app: Flask, rule: str) -> tuple[str, list[dict[str, Any]]]:
+    parameters = []
+    for match in _RULE_PART.finditer(rule):
+        converter = app.url_map.converters[match["converter"] or "default"]
+        parameters.append(
+            {
+                "name": camel_case(match["name"]),
+                "in": "path",
+                "required": True,
+                "schema": getattr(converter, "json_schema", {"type": "string"}),
+            }
+        )
+    path = _RULE_PART.sub(lambda m: "{" + camel_case(m["name"]) + "}", rule)
+    return path, parameters
+
+
+def _problems(statuses: set[int]) -> dict[str, Any]:
     return {
         str(status): {
             "description": _DESCRIPTIONS[status],
-            "content": {PROBLEM: {"schema": _ref(schemas.Problem)}},
+            "content": {PROBLEM: {"schema": _ref(Problem)}},
             **({"headers": RETRY_AFTER} if status == 503 else {}),
         }
-        for status in sorted({*statuses, 405, 500, 503})
+        for status in sorted(statuses | set(ALWAYS_POSSIBLE))
     }
 
 
-def _ok(status: int, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    if schema is None:
-        return {str(status): {"description": description}}
-    return {str(status): {"description": description, "content": {JSON: {"schema": schema}}}}
+def _success(op: Operation) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": op.description}
+    if op.model is not None:
+        schema = {"type": "array", "items": _ref(op.model)} if op.many else _ref(op.model)
+        response["content"] = {JSON: {"schema": schema}}
+    return {str(op.status): response}
 
 
-def _json_body(model: type[BaseModel]) -> dict[str, Any]:
-    return {"required": True, "content": {JSON: {"schema": _ref(model)}}}
+def _operation(op: Operation, has_ids: bool) -> dict[str, Any]:
+    statuses = set(op.errors)
+    statuses |= {401} if op.auth else set()
+    statuses |= {404} if has_ids else set()  # the path's ids; junk ids do not match (404)
+    document: dict[str, Any] = {"summary": op.summary, "operationId": op.operation_id}
+    if op.body is not None:
+        statuses |= set(op.body.problems)
+        schema = op.body.schema
+        content: dict[str, Any] = {"schema": schema if isinstance(schema, dict) else _ref(schema)}
+        if op.body.encoding:
+            content["encoding"] = op.body.encoding
+        document["requestBody"] = {"required": True, "content": {op.body.media_type: content}}
+    document["responses"] = {**_success(op), **_problems(statuses)}
+    document["security"] = [{"basicAuth": []}] if op.auth else []
+    return document
 
 
-def _id(name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "schema": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999},
-    }
+def _paths(app: Flask) -> tuple[dict[str, Any], list[Operation]]:
+    paths: dict[str, Any] = {}
+    operations = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.partition(".")[0] in UNDOCUMENTED_BLUEPRINTS:
+            continue
+        op = declared_operation(app.view_functions[rule.endpoint])
+        if op is None:
+            raise LookupError(f"{rule.endpoint} ({rule.rule}) has no @operation declaration")
+        path, parameters = _path_and_parameters(app, rule.rule)
+        item = paths.setdefault(path, {"parameters": parameters} if parameters else {})
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            item[method.lower()] = _operation(op, bool(parameters))
+        operations.append(op)
+    return paths, operations
 
 
-def _op(summary: str, responses: dict[str, Any], *, auth: bool, **extra: Any) -> dict[str, Any]:
-    operation: dict[str, Any] = {"summary": summary, **extra, "responses": responses}
-    operation["security"] = [{"basicAuth": []}] if auth else []
-    return operation
-
-
-def _paths() -> dict[str, Any]:
-    user, product, image = _ref(schemas.UserOut), _ref(schemas.ProductOut), _ref(schemas.ImageOut)
-    product_id, image_id, user_id = _id("productId"), _id("imageId"), _id("userId")
-    upload = {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["image"],
-                    "additionalProperties": False,
-                    "properties": {"image": {"type": "string", "format": "binary", "minLength": 1}},
-                },
-                "encoding": {"image": {"contentType": "image/png, image/jpeg"}},
-            }
-        },
-    }
-    return {
-        "/healthz": {
-            "get": _op(
-                "Health check: 200 when the database answers",
-                {**_ok(200, "Healthy", _ref(schemas.Health)), **_problems()},
-                auth=False,
-                operationId="getHealth",
-            )
-        },
-        "/v1/user": {
-            "post": _op(
-                "Create a user (read-only fields in the body are ignored)",
-                {**_ok(201, "Created", user), **_problems(400, 409, 415)},
-                auth=False,
-                operationId="createUser",
-                requestBody=_json_body(schemas.UserCreate),
-            )
-        },
-        "/v1/user/{userId}": {
-            "parameters": [user_id],
-            "get": _op(
-                "Get your own account",
-                {**_ok(200, "The user", user), **_problems(401, 403, 404)},
-                auth=True,
-                operationId="getUser",
-            ),
-            "put": _op(
-                "Update your own account (password, first and last name)",
-                {**_ok(204, "Updated"), **_problems(400, 401, 403, 404, 415)},
-                auth=True,
-                operationId="updateUser",
-                requestBody=_json_body(schemas.UserUpdate),
-            ),
-        },
-        "/v1/product": {
-            "post": _op(
-                "Create a product owned by the caller",
-                {**_ok(201, "Created", product), **_problems(400, 401, 409, 415)},
-                auth=True,
-                operationId="createProduct",
-                requestBody=_json_body(schemas.ProductWrite),
-            )
-        },
-        "/v1/product/{productId}": {
-            "parameters": [product_id],
-            "get": _op(
-                "Get a product",
-                {**_ok(200, "The product", product), **_problems(404)},
-                auth=False,
-                operationId="getProduct",
-            ),
-            "put": _op(
-                "Replace all five writable fields of your product",
-                {**_ok(204, "Updated"), **_problems(400, 401, 403, 404, 409, 415)},
-                auth=True,
-                operationId="updateProduct",
-                requestBody=_json_body(schemas.ProductWrite),
-            ),
-            "patch": _op(
-                "Change some writable fields of your product",
-                {**_ok(204, "Updated"), **_problems(400, 401, 403, 404, 409, 415)},
-                auth=True,
-                operationId="patchProduct",
-                requestBody=_json_body(schemas.ProductPatch),
-            ),
-            "delete": _op(
-                "Delete your product and its images",
-                {**_ok(204, "Deleted"), **_problems(401, 403, 404)},
-                auth=True,
-                operationId="deleteProduct",
-            ),
-        },
-        "/v1/product/{productId}/image": {
-            "parameters": [product_id],
-            "post": _op(
-                "Upload a JPEG or PNG image (multipart field `image`)",
-                {**_ok(201, "Created", image), **_problems(400, 401, 403, 404, 413)},
-                auth=True,
-                operationId="createImage",
-                requestBody=upload,
-            ),
-            "get": _op(
-                "List the images of your product",
-                {
-                    **_ok(200, "The images", {"type": "array", "items": image}),
-                    **_problems(401, 403, 404),
-                },
-                auth=True,
-                operationId="listImages",
-            ),
-        },
-        "/v1/product/{productId}/image/{imageId}": {
-            "parameters": [product_id, image_id],
-            "get": _op(
-                "Get one image of your product",
-                {**_ok(200, "The image", image), **_problems(401, 403, 404)},
-                auth=True,
-                operationId="getImage",
-            ),
-            "delete": _op(
-                "Delete one image of your product",
-                {**_ok(204, "Deleted"), **_problems(401, 403, 404)},
-                auth=True,
-                operationId="deleteImage",
-            ),
-        },
-    }
+def _component_schemas(operations: list[Operation]) -> dict[str, Any]:
+    models: dict[type[BaseModel], str] = {Problem: "serialization"}
+    for op in operations:
+        if op.model is not None:
+            models[op.model] = "serialization"
+        if op.body is not None and not isinstance(op.body.schema, dict):
+            models[op.body.schema] = "validation"
+    _, defs = models_json_schema(list(models.items()), ref_template=REF)  # type: ignore[arg-type]
+    schemas: dict[str, Any] = defs["$defs"]
+    return schemas
 
 
 @functools.cache
-def openapi_document() -> dict[str, Any]:
-    """The whole document; built once per process on first request."""
-    _, defs = models_json_schema(
-        [
-            (model, "serialization" if model.__name__.endswith("Out") else "validation")
-            for model in _MODELS
-        ],
-        ref_template=REF,
-    )
-    return {
+def _routes_app() -> Flask:
+    # The API's routes and nothing else (no database, no settings): enough for url_map.
+    app = Flask("service", static_folder=None)
+    app.url_map.converters.update(CONVERTERS)
+    for blueprint in blueprints + local_store_blueprints:
+        app.register_blueprint(blueprint)
+    return app
+
+
+def openapi_document(app: Flask | None = None) -> dict[str, Any]:
+    """The whole document for ``app``'s routes (by default the API's); built once per app."""
+    app = app or _routes_app()
+    cached: dict[str, Any] | None = app.extensions.get("openapi_document")
+    if cached is not None:
+        return cached
+    paths, operations = _paths(app)
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "Inventory API",
@@ -229,9 +157,11 @@ def openapi_document() -> dict[str, Any]:
             "problem details. Authentication is HTTP Basic with the user's e-mail.",
         },
         "servers": [{"url": ".."}],  # relative to /v1/openapi.json, so stage prefixes work
-        "paths": _paths(),
+        "paths": paths,
         "components": {
-            "schemas": defs["$defs"],
+            "schemas": _component_schemas(operations),
             "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"}},
         },
     }
+    app.extensions["openapi_document"] = document
+    return document

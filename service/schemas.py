@@ -22,9 +22,10 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic import ValidationError as PydanticValidationError
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from service.dates import isoformat
-from service.errors import BadRequest, UnsupportedMediaType, ValidationError
+from service.errors import ValidationError
 
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit: longer would be silently truncated elsewhere
 MIN_PASSWORD_LENGTH = 8
@@ -74,7 +75,15 @@ Name = Annotated[
     AfterValidator(_encodable),
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"}),
 ]
-Sku = Annotated[Name, AfterValidator(_upper)]
+Sku = Annotated[
+    Name,
+    AfterValidator(_upper),
+    Field(
+        description="Leading and trailing whitespace is removed and the SKU is upper-cased "
+        "before it is stored and compared: ` ab-1 ` is stored as `AB-1`, and conflicts "
+        "with an existing `AB-1` (409)."
+    ),
+]
 Email = Annotated[
     str,
     StringConstraints(
@@ -269,7 +278,7 @@ def _field_errors(error: PydanticValidationError) -> list[dict[str, str]]:
 
 
 def parse(
-    model: type[_Request], data: dict[str, Any], *, read_only: frozenset[str] = frozenset()
+    model: type[BaseModel], data: dict[str, Any], *, read_only: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
     """Validate a JSON object into a dict of the fields that were sent.
 
@@ -289,7 +298,7 @@ def parse(
     return result
 
 
-def dump(model: type[_Response], obj: Any) -> dict[str, Any]:
+def dump(model: type[BaseModel], obj: Any) -> dict[str, Any]:
     """Serialise an ORM object or dict through its response model."""
     return model.model_validate(obj).model_dump(mode="json")
 

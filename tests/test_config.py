@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from service.config import as_bool, as_int, from_env
+from service.config import (
+    API_ENV,
+    LOCAL_ENV,
+    MIGRATE_ENV,
+    ROTATE_ENV,
+    SETTINGS,
+    as_bool,
+    as_int,
+    from_env,
+    markdown_table,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,3 +53,49 @@ def test_environment_values_are_read():
     )
     assert config["IMAGES_BUCKET"] == "b" and config["DB_PORT"] == 3307
     assert config["LOG_LEVEL"] == "DEBUG" and config["TRACING_ENABLED"] is True
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+TABLE = re.compile(
+    r"<!-- settings table: generated from SETTINGS in service/config.py -->\n"
+    r"(?P<table>.*?)<!-- end of settings table -->",
+    re.DOTALL,
+)
+
+
+def test_docs_show_the_settings_table():
+    match = TABLE.search(DOCS.read_text())
+    assert match, f"{DOCS} has no generated settings table"
+    assert match["table"] == markdown_table(), "regenerate it: see docs/configuration.md"
+
+
+def _sample(setting):
+    """A raw value the setting parses into something other than its default."""
+    if setting.parse is as_bool:
+        return "true"
+    return "7" if setting.parse is int else "some-value"
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
+def test_every_setting_in_the_table_is_read_from_the_environment(setting):
+    key = setting.key or setting.name
+    assert from_env({setting.name: _sample(setting)})[key] != from_env({})[key]
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
+def test_a_blank_value_means_the_default(setting):
+    key = setting.key or setting.name
+    if setting.name == "SECRET_KEY":  # random per process: only its shape is stable
+        assert len(from_env({setting.name: "  "})[key]) == 64
+    else:
+        assert from_env({setting.name: "  "})[key] == from_env({})[key]
+
+
+def test_a_setting_is_either_local_or_set_on_lambda():
+    assert LOCAL_ENV.isdisjoint(API_ENV | MIGRATE_ENV | ROTATE_ENV)
+    assert {s.name for s in SETTINGS} == LOCAL_ENV | API_ENV | MIGRATE_ENV | ROTATE_ENV
+
+
+def test_every_function_knows_where_its_database_is():
+    for env in (API_ENV, MIGRATE_ENV, ROTATE_ENV):
+        assert {"DB_HOST", "DB_PORT", "DB_NAME", "LOG_LEVEL"} <= env

@@ -1,13 +1,29 @@
-"""Commits that decide the fate of image objects, when the COMMIT itself may fail."""
+"""Commits whose failure the views answer in a particular way."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
 
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import Conflict
+
 from service.extensions import db
 
 logger = logging.getLogger(__name__)
+
+
+def commit_or_conflict(detail: str) -> None:
+    """Commit; if a unique index refuses the write, roll back and answer 409 with ``detail``.
+
+    The unique index decides (not a SELECT before the write), so two concurrent
+    requests for the same username or SKU cannot both win.
+    """
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(detail) from None
 
 
 def commit_keeping_objects(keys: Iterable[str]) -> None:

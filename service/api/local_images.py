@@ -7,9 +7,9 @@ presigned S3 URLs and this blueprint does not exist.
 from __future__ import annotations
 
 from flask import Blueprint, send_file
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from service.errors import NotFound
 from service.storage import LocalImageStore, current_store
 
 bp = Blueprint("local_images", __name__, url_prefix="/local-images")

@@ -1,11 +1,24 @@
-"""Loading resources by id with the API's existence and ownership rules."""
+"""Loading resources by the ids in the URL, with the API's existence and ownership rules.
+
+Each function is a loader for ``@loads`` (service/api/operation.py): it takes the
+URL's ids as keywords and returns the resource, or raises 404 or 403.
+"""
 
 from __future__ import annotations
 
+from werkzeug.exceptions import Forbidden, NotFound
+
 from service.auth import current_user
-from service.errors import Forbidden, NotFound
 from service.extensions import db
-from service.models import Product
+from service.models import Product, ProductImage, User
+
+
+def own_account(user_id: int) -> User:
+    """The caller's own account; any other id is 403, existing or not."""
+    user = current_user()
+    if user.id != user_id:
+        raise Forbidden("You can only access your own account.")
+    return user
 
 
 def product_or_404(product_id: int) -> Product:
@@ -22,3 +35,12 @@ def owned_product(product_id: int) -> Product:
     if product.owner_user_id != current_user().id:
         raise Forbidden(f"Product {product_id} belongs to another user.")
     return product
+
+
+def owned_image(product_id: int, image_id: int) -> ProductImage:
+    """An image of the caller's product: the product's checks first, then 404."""
+    product = owned_product(product_id)
+    image = db.session.get(ProductImage, image_id)
+    if image is None or image.product_id != product.id:
+        raise NotFound(f"Image {image_id} does not exist for product {product.id}.")
+    return image

@@ -4,72 +4,53 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, request, url_for
-from sqlalchemy.exc import IntegrityError
+from flask import Blueprint, current_app, url_for
 
-from service.auth import basic_auth, current_user
+from service.api.bodies import JsonBody
+from service.api.commits import commit_or_conflict
+from service.api.lookups import own_account
+from service.api.operation import accepts, loads, operation
 from service.dates import touched
-from service.errors import Conflict, Forbidden
 from service.extensions import db
 from service.models import User, username_key
-from service.schemas import (
-    USER_READ_ONLY,
-    UserCreate,
-    UserOut,
-    UserUpdate,
-    dump,
-    load_json_object,
-    parse,
-)
+from service.schemas import USER_READ_ONLY, UserCreate, UserOut, UserUpdate
 
 bp = Blueprint("users", __name__, url_prefix="/v1/user")
 
 
-def _own_account(user_id: int) -> User:
-    user = current_user()
-    if user.id != user_id:
-        raise Forbidden("You can only access your own account.")
-    return user
-
-
 @bp.post("")
-def create_user() -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Create an account; read-only fields in the body are ignored."""
-    body = load_json_object(request.get_data(), request.mimetype)
-    data = parse(UserCreate, {k: v for k, v in body.items() if k not in USER_READ_ONLY})
+@operation(201, "Created", UserOut, errors=(409,))
+@accepts(JsonBody(UserCreate, ignored=USER_READ_ONLY))
+def create_user(body: dict[str, Any]) -> tuple[User, dict[str, str]]:
+    """Create a user (read-only fields in the body are ignored)."""
     user = User(
-        username=data["username"],
-        username_key=username_key(data["username"]),
-        first_name=data["first_name"],
-        last_name=data["last_name"],
+        username=body["username"],
+        username_key=username_key(body["username"]),
+        first_name=body["first_name"],
+        last_name=body["last_name"],
     )
-    user.set_password(data["password"], current_app.config["BCRYPT_ROUNDS"])
+    user.set_password(body["password"], current_app.config["BCRYPT_ROUNDS"])
     db.session.add(user)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("A user with this username already exists.") from None
-    return dump(UserOut, user), 201, {"Location": url_for(".get_user", user_id=user.id)}
+    commit_or_conflict("A user with this username already exists.")
+    return user, {"Location": url_for(".get_user", user_id=user.id)}
 
 
 @bp.get("/<id:user_id>")
-@basic_auth.login_required
-def get_user(user_id: int) -> dict[str, Any]:
-    """The caller's own account (any other id is 403, existing or not)."""
-    return dump(UserOut, _own_account(user_id))
+@operation(200, "The user", UserOut, auth=True, errors=(403,))
+@loads(own_account)
+def get_user(user: User) -> User:
+    """Get your own account."""
+    return user
 
 
 @bp.put("/<id:user_id>")
-@basic_auth.login_required
-def update_user(user_id: int) -> tuple[str, int]:
-    """Replace password, first and last name; the username cannot change."""
-    user = _own_account(user_id)
-    body = load_json_object(request.get_data(), request.mimetype)
-    data = parse(UserUpdate, body, read_only=USER_READ_ONLY | {"username"})
-    user.first_name = data["first_name"]
-    user.last_name = data["last_name"]
-    user.set_password(data["password"], current_app.config["BCRYPT_ROUNDS"])
+@operation(204, "Updated", auth=True, errors=(403,))
+@loads(own_account)
+@accepts(JsonBody(UserUpdate, read_only=USER_READ_ONLY | {"username"}))
+def update_user(user: User, body: dict[str, Any]) -> None:
+    """Update your own account (password, first and last name)."""
+    user.first_name = body["first_name"]
+    user.last_name = body["last_name"]
+    user.set_password(body["password"], current_app.config["BCRYPT_ROUNDS"])
     user.account_updated = touched(user.account_updated)
     db.session.commit()
-    return "", 204

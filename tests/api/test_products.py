@@ -205,3 +205,9 @@ def test_delete_product_removes_it(api, owner, product):
 def test_deleted_products_sku_can_be_reused(api, owner, product):
     api.delete(f"/v1/product/{product['id']}", headers=owner.auth)
     create_product(api, owner, sku=product["sku"])
+
+
+def test_sku_is_stored_trimmed_and_upper_cased_as_documented(api, owner):
+    created = create_product(api, owner, sku="  ab-trim-1 ")
+    assert created["sku"] == "AB-TRIM-1"
+    assert api.get(f"/v1/product/{created['id']}").json["sku"] == "AB-TRIM-1"
