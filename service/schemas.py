@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
@@ -49,39 +50,52 @@ def _password_bytes(value: str) -> str:
     return value
 
 
+MAX_TEXT = 255  # characters, as stored: VARCHAR(255) on MySQL
+
+
 def _integral(value: Any) -> Any:
     # JSON has one number type: 5 and 5.0 are the same integer; true and "3" are not.
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # Bodies are parsed with Decimal (load_json_object), so 0.99999999999999999999
+    # and 1e-400 stay what they say instead of rounding to 1 and 0 as floats would.
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ValueError("must be an integer")
-    if isinstance(value, float):
-        if not value.is_integer():
+    if isinstance(value, Decimal):
+        if not value.is_finite() or value != value.to_integral_value():
             raise ValueError("must be an integer")
+        if value.adjusted() > 18:  # 1e400: never build a huge int just to reject it
+            raise ValueError("must be an integer between 0 and 100")
         return int(value)
     return value
 
 
-def _upper(value: str) -> str:
-    return value.upper()
+def _upper_bounded(value: str) -> str:
+    # The limit applies to what is stored: upper-casing can lengthen a string
+    # ("ß" becomes "SS", "ﬃ" becomes "FFI"), so check after it, not before.
+    upper = value.upper()
+    if len(upper) > MAX_TEXT:
+        raise ValueError(f"must be at most {MAX_TEXT} characters once upper-cased")
+    return upper
 
 
 Text = Annotated[
     str,
-    StringConstraints(strict=True, max_length=255),
+    StringConstraints(strict=True, max_length=MAX_TEXT),
     AfterValidator(_encodable),
 ]
 Name = Annotated[
     str,
-    StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=255),
+    StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
     AfterValidator(_encodable),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"}),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": r"\S"}),
 ]
 Sku = Annotated[
     Name,
-    AfterValidator(_upper),
+    AfterValidator(_upper_bounded),
     Field(
         description="Leading and trailing whitespace is removed and the SKU is upper-cased "
         "before it is stored and compared: ` ab-1 ` is stored as `AB-1`, and conflicts "
-        "with an existing `AB-1` (409)."
+        "with an existing `AB-1` (409). The 255-character limit applies to the stored, "
+        "upper-cased value (`ß` counts as the two characters `SS`)."
     ),
 ]
 Email = Annotated[
@@ -316,7 +330,7 @@ def load_json_object(raw: bytes, mimetype: str) -> dict[str, Any]:
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise UnsupportedMediaType("Send the body as application/json.")
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        data = json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise BadRequest("The body is not valid JSON.") from None
     if not isinstance(data, dict):

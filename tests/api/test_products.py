@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -211,3 +212,51 @@ def test_sku_is_stored_trimmed_and_upper_cased_as_documented(api, owner):
     created = create_product(api, owner, sku="  ab-trim-1 ")
     assert created["sku"] == "AB-TRIM-1"
     assert api.get(f"/v1/product/{created['id']}").json["sku"] == "AB-TRIM-1"
+
+
+# Issue 11: the limit applies to the stored value; upper-casing can lengthen a SKU.
+@pytest.mark.parametrize(
+    ("sku", "stored_length"),
+    [("ß" * 128, 256), ("ﬃ" * 255, 765), ("ŉ" * 200, 400), ("ß" * 127 + "x", None)],
+)
+def test_sku_limit_applies_after_upper_casing(api, owner, sku, stored_length):
+    response = api.post("/v1/product", json=product_payload(sku=sku), headers=owner.auth)
+    if stored_length is None:  # 254 + 1 characters once upper-cased: fits
+        assert response.status_code == 201, response.json
+        assert response.json["sku"] == "SS" * 127 + "X"
+        return
+    assert response.status_code == 400, response.json
+    assert response.json["errors"] == [
+        {"field": "sku", "message": "Must be at most 255 characters once upper-cased."}
+    ]
+
+
+def test_sku_limit_after_upper_casing_holds_on_patch_and_changes_nothing(api, owner, product):
+    response = api.patch(
+        f"/v1/product/{product['id']}", json={"sku": "ß" * 200}, headers=owner.auth
+    )
+    assert response.status_code == 400
+    assert api.get(f"/v1/product/{product['id']}").json == product
+
+
+# Issue 11: JSON numbers are exact; floats would round these to 1 and 0.
+@pytest.mark.parametrize(
+    "raw", ["0.99999999999999999999", "1e-400", "100.00000000000000001", "1e400", "-1e-400"]
+)
+def test_quantity_that_only_rounds_to_an_integer_is_400(api, owner, raw):
+    payload = json.dumps(product_payload(quantity=0)).replace('"quantity": 0', f'"quantity": {raw}')
+    response = api.post(
+        "/v1/product", data=payload, content_type="application/json", headers=owner.auth
+    )
+    assert response.status_code == 400, response.json
+    assert [e["field"] for e in response.json["errors"]] == ["quantity"]
+
+
+@pytest.mark.parametrize(("raw", "stored"), [("7.000", 7), ("1e2", 100), ("-0.0", 0)])
+def test_quantity_written_as_an_exact_integral_decimal_is_accepted(api, owner, raw, stored):
+    payload = json.dumps(product_payload(quantity=0)).replace('"quantity": 0', f'"quantity": {raw}')
+    response = api.post(
+        "/v1/product", data=payload, content_type="application/json", headers=owner.auth
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["quantity"] == stored
