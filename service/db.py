@@ -19,6 +19,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 
+from service import sqlite
 from service.extensions import db
 from service.secrets import SecretCache, SecretUnavailable
 
@@ -154,12 +155,6 @@ def _use_query_timeouts(seconds: int) -> Any:
     return listener
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
 def configure_database(app: Flask) -> None:
     """Set the Flask-SQLAlchemy config keys from the service's own settings."""
     url = database_url(app.config)
@@ -172,7 +167,7 @@ def register_engine_events(app: Flask) -> None:
     with app.app_context():
         engine: Engine = db.engine
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        sqlite.install(engine)
     else:
         event.listen(engine, "connect", _use_query_timeouts(int(app.config["DB_READ_TIMEOUT"])))
     if app.config.get("DB_SECRET_ARN"):

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import Conflict
 
 from service.extensions import db
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+DEADLOCK = 1213  # ER_LOCK_DEADLOCK: InnoDB rolled the whole transaction back
 
 
 def commit_or_conflict(detail: str) -> None:
@@ -47,3 +51,20 @@ def commit_keeping_objects(keys: Iterable[str]) -> None:
                 extra={"object_key": key},
             )
         raise
+
+
+def retry_on_deadlock(work: Callable[[], T]) -> T:
+    """Run a transaction's ``work``; if InnoDB picks it as a deadlock victim, run it again.
+
+    A deadlock victim's transaction was rolled back entirely, so running the same work
+    once more is safe; a second deadlock is answered like any database error. ``work``
+    must build its ORM objects itself (the rollback discards pending ones).
+    """
+    try:
+        return work()
+    except OperationalError as error:
+        if not error.orig or error.orig.args[:1] != (DEADLOCK,):
+            raise
+        db.session.rollback()
+        logger.info("deadlock: running the transaction once more")
+    return work()

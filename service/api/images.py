@@ -7,10 +7,11 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, url_for
-from werkzeug.exceptions import BadRequest, ServiceUnavailable
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import BadRequest, NotFound, ServiceUnavailable
 
 from service.api.bodies import ImageUpload, Upload
-from service.api.commits import commit_keeping_objects
+from service.api.commits import commit_keeping_objects, retry_on_deadlock
 from service.api.lookups import owned_image, owned_product
 from service.api.operation import accepts, loads, operation
 from service.errors import RETRY_AFTER_SECONDS
@@ -49,7 +50,9 @@ def create_image(product: Product, body: Upload) -> tuple[dict[str, Any], dict[s
         content_type, extension = detect_image_type(body.data)
     except NotAnImage as error:
         raise BadRequest(f"The file is not a JPEG or PNG image: {error}.") from None
-    key = f"{product.owner_user_id}/{product.id}/{uuid.uuid4().hex}.{extension}"
+    # Plain values: after the COMMIT the product may already be deleted by another request.
+    product_id, owner_id = product.id, product.owner_user_id
+    key = f"{owner_id}/{product_id}/{uuid.uuid4().hex}.{extension}"
     try:
         current_store().put(key, body.data, content_type)
     except StorageError:
@@ -57,24 +60,33 @@ def create_image(product: Product, body: Upload) -> tuple[dict[str, Any], dict[s
         raise ServiceUnavailable(
             "The image store is unavailable; try again shortly.", retry_after=RETRY_AFTER_SECONDS
         ) from None
-    image = ProductImage(
-        product_id=product.id,
-        file_name=sanitize_file_name(body.file_name, extension),
-        object_key=key,
-        content_type=content_type,
-        size_bytes=len(body.data),
-    )
-    try:
+    file_name = sanitize_file_name(body.file_name, extension)
+
+    def insert_row() -> dict[str, Any]:
+        image = ProductImage(
+            product_id=product_id,
+            file_name=file_name,
+            object_key=key,
+            content_type=content_type,
+            size_bytes=len(body.data),
+        )
         db.session.add(image)
         db.session.flush()  # the INSERT: if it fails, no row can point at the object
-    except Exception:
+        return _image_body(image)
+
+    try:
+        image_body = retry_on_deadlock(insert_row)
+    except Exception as error:
         db.session.rollback()
         delete_quietly(key)  # no row points at it: remove it so nothing is orphaned
+        if isinstance(error, IntegrityError) and db.session.get(Product, product_id) is None:
+            # The product was deleted while the object was being written.
+            raise NotFound(f"Product {product_id} does not exist.") from None
         raise
     commit_keeping_objects([key])  # a lost COMMIT reply may hide a committed row
     current_metrics().add("ImageBytesUploaded", "Bytes", len(body.data))
-    location = url_for(".get_image", product_id=product.id, image_id=image.id)
-    return _image_body(image), {"Location": location}
+    location = url_for(".get_image", product_id=product_id, image_id=image_body["image_id"])
+    return image_body, {"Location": location}
 
 
 @bp.get("")

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Blueprint, url_for
 from sqlalchemy import delete, select
+from werkzeug.exceptions import NotFound
 
 from service.api.bodies import JsonBody
-from service.api.commits import commit_keeping_objects, commit_or_conflict
+from service.api.commits import commit_keeping_objects, commit_or_conflict, retry_on_deadlock
 from service.api.lookups import owned_product, product_or_404
 from service.api.operation import accepts, loads, operation
 from service.auth import current_user
@@ -74,13 +75,31 @@ def _apply(product: Product, body: dict[str, Any]) -> None:
 @loads(owned_product)
 def delete_product(product: Product) -> None:
     """Delete your product and its images."""
-    # Rows first (one transaction), then the objects.
-    keys = db.session.scalars(
-        select(ProductImage.object_key).where(ProductImage.product_id == product.id)
-    ).all()
-    db.session.execute(delete(ProductImage).where(ProductImage.product_id == product.id))
-    db.session.delete(product)
-    db.session.flush()
-    commit_keeping_objects(keys)  # the rows may be gone even if the COMMIT "failed"
+    # Rows first (one transaction), then the objects of exactly the rows deleted.
+    product_id = product.id
+    keys = retry_on_deadlock(lambda: _delete_rows(product_id))
     for key in keys:
         delete_quietly(key)
+
+
+def _delete_rows(product_id: int) -> list[str]:
+    # Lock the product row before reading its images: an upload inserts its image row
+    # under a foreign-key check that takes a shared lock on this row, so no image row
+    # can appear between the read of the keys and the delete (its INSERT waits, then
+    # fails: the product is gone). Locking reads see the latest committed rows, not the
+    # snapshot of the request's first query. On SQLite every transaction holds the
+    # write lock from its start (service/sqlite.py).
+    locked = select(Product.id).where(Product.id == product_id).with_for_update()
+    if db.session.scalar(locked) is None:
+        raise NotFound(f"Product {product_id} does not exist.")  # deleted meanwhile
+    rows = db.session.execute(
+        select(ProductImage.id, ProductImage.object_key)
+        .where(ProductImage.product_id == product_id)
+        .with_for_update()
+    ).all()
+    if rows:
+        db.session.execute(delete(ProductImage).where(ProductImage.id.in_([r.id for r in rows])))
+    db.session.execute(delete(Product).where(Product.id == product_id))
+    keys = [row.object_key for row in rows]
+    commit_keeping_objects(keys)  # the rows may be gone even if the COMMIT "failed"
+    return keys
