@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +31,15 @@ def tf_config() -> tfconfig.Config:
 def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A TF_CLI_CONFIG_FILE whose dev_overrides serve the committed AWS provider schema."""
     return terraform.cli_config(tmp_path_factory.mktemp("terraform-cli"))
+
+
+@pytest.fixture(scope="session")
+def lambda_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small zip for var.package_path (filebase64sha256 needs a file)."""
+    path = tmp_path_factory.mktemp("package") / "lambda.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("service/__init__.py", "")
+    return path
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
-"""Import-free facts about the Python code (``ast`` only): handlers, env vars, boto3 clients."""
+"""Import-free facts about the Python code (``ast`` only): handlers, env vars, AWS calls."""
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -99,3 +100,172 @@ def boto3_services(directory: Path) -> dict[str, set[str]]:
         if services:
             found[str(path)] = services
     return found
+
+
+################################################################################
+# AWS calls: which boto3 client methods the code calls, and from where
+################################################################################
+
+# mypy-boto3 client types -> boto3 service name (annotations say which client a parameter is)
+_STUB_CLIENTS = {
+    "LambdaClient": "lambda",
+    "S3Client": "s3",
+    "SecretsManagerClient": "secretsmanager",
+    "CloudWatchLogsClient": "logs",
+}
+# Client methods that are not operations themselves but name one in their first argument.
+_NAMING_METHODS = {"get_waiter", "get_paginator", "generate_presigned_url"}
+_NOT_OPERATIONS = {"close", "can_paginate", "exceptions", "meta"}
+
+
+@dataclass(frozen=True)
+class AwsCall:
+    """One call of a boto3 client method: where, which service and operation."""
+
+    path: str  # repository-relative
+    line: int
+    service: str
+    method: str  # the client method as written (snake case)
+    operation: str  # botocore operation name (PascalCase)
+
+
+def _is_client_expression(node: ast.expr) -> bool:
+    # The code names its clients `client` / `self.client` / `self._client` or
+    # builds one with a helper named `*client*(...)`.
+    if isinstance(node, ast.Name):
+        return "client" in node.id
+    if isinstance(node, ast.Attribute):
+        return "client" in node.attr
+    if isinstance(node, ast.Call):
+        return _is_client_expression(node.func)
+    return False
+
+
+def _client_services(tree: ast.AST) -> set[str]:
+    services = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in {"client", "resource"}:
+                arg = (
+                    node.args[0]
+                    if node.args
+                    else next((k.value for k in node.keywords if k.arg == "service_name"), None)
+                )
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    services.add(arg.value)
+        elif isinstance(node, ast.Name | ast.Attribute):
+            name = node.id if isinstance(node, ast.Name) else node.attr
+            if name in _STUB_CLIENTS:
+                services.add(_STUB_CLIENTS[name])
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value in _STUB_CLIENTS:  # string annotations
+                services.add(_STUB_CLIENTS[node.value])
+    return services
+
+
+def _operations(service: str) -> dict[str, str]:
+    """snake_case client method -> operation name, from botocore's service model."""
+    import botocore.session
+    from botocore import xform_name
+
+    model = botocore.session.get_session().get_service_model(service)
+    return {xform_name(op): op for op in model.operation_names}
+
+
+def _waiter_operation(service: str, waiter: str) -> str | None:
+    import botocore.session
+    from botocore import xform_name
+
+    session = botocore.session.get_session()
+    config = session.get_waiter_model(service)
+    for name in config.waiter_names:
+        if xform_name(name) == waiter:
+            return str(config.get_waiter(name).operation)
+    return None
+
+
+def aws_calls(repo_root: Path, directories: list[str]) -> tuple[list[AwsCall], list[str]]:
+    """Every boto3 client call under ``directories``, and the calls that resolve to no operation.
+
+    The service comes from the clients the file creates (``boto3.client("s3")``)
+    or annotates (``LambdaClient``); the operation from botocore's model, so a
+    method that is no operation of those services is reported, not guessed.
+    """
+    calls: list[AwsCall] = []
+    unresolved: list[str] = []
+    for directory in directories:
+        for path in python_files(repo_root / directory):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            services = _client_services(tree)
+            rel = str(path.relative_to(repo_root))
+            for node in ast.walk(tree):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                    continue
+                if not _is_client_expression(node.func.value):
+                    continue
+                method = node.func.attr
+                if method in _NOT_OPERATIONS:
+                    continue
+                found = _resolve(services, method, node)
+                if found is None:
+                    unresolved.append(f"{rel}:{node.lineno}: {method} (services {sorted(services)})")
+                    continue
+                service, operation = found
+                calls.append(AwsCall(rel, node.lineno, service, method, operation))
+    return calls, unresolved
+
+
+def _resolve(services: set[str], method: str, node: ast.Call) -> tuple[str, str] | None:
+    named = method
+    if method in _NAMING_METHODS:
+        arg = node.args[0] if node.args else None
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            return None
+        named = arg.value
+    matches = []
+    for service in sorted(services):
+        if method == "get_waiter":
+            operation = _waiter_operation(service, named)
+        else:
+            operation = _operations(service).get(named)
+        if operation:
+            matches.append((service, operation))
+    return matches[0] if len(matches) == 1 else None
+
+
+def imported_modules(path: Path, package: str) -> set[str]:
+    """Modules of ``package`` that a file imports (anywhere in it, functions included)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == package)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] == package:
+                found.add(node.module)
+                found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+def reachable_files(repo_root: Path, entry_module: str) -> set[str]:
+    """Repository-relative files an entry module can import, transitively."""
+    package = entry_module.split(".")[0]
+    seen: set[str] = set()
+    todo = [entry_module]
+    files: set[str] = set()
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        path = module_path(repo_root, module)
+        if path is None:
+            continue
+        files.add(str(path.relative_to(repo_root)))
+        # a package's __init__ runs when any of its modules is imported
+        parent = module.rpartition(".")[0]
+        if parent:
+            todo.append(parent)
+        todo.extend(imported_modules(path, package))
+    return files

