@@ -117,6 +117,7 @@ resource "aws_rds_cluster" "this" {
 }
 
 resource "aws_rds_cluster_instance" "this" {
+  #checkov:skip=CKV_AWS_226:The default engine is an LTS release, on which AWS recommends automatic minor upgrades off (they may leave the LTS line); AWS still applies critical LTS patches; db_auto_minor_version_upgrade turns them on
   count = var.db_instance_count
 
   identifier          = "${local.name}-${count.index + 1}"

@@ -92,7 +92,6 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_116:Every invocation is synchronous (API Gateway, CI's RequestResponse migrate, Secrets Manager's rotation steps, which it retries itself); a DLQ applies only to asynchronous invocations
   #checkov:skip=CKV_AWS_272:Code signing is not used: the package is built reproducibly and deployed by our own CI through OIDC
   #checkov:skip=CKV_AWS_173:Environment variables hold no secret (names, endpoints, secret ARNs); the AWS managed key spares the deploy role KMS grants on every code update
-  #checkov:skip=CKV_AWS_115:Reserved concurrency is a variable per function; -1 (none) is the default because a new account's quota of 10 leaves nothing to reserve
   for_each = local.functions
 
   function_name = local.function_names[each.key]

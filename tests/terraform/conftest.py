@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.terraform.harness import terraform, tfconfig
+from tests.terraform.harness import render, terraform, tfconfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO_ROOT / "terraform"
@@ -40,6 +40,15 @@ def lambda_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("service/__init__.py", "")
     return path
+
+
+@pytest.fixture(scope="session")
+def stack(cli_config, tmp_path_factory, lambda_package) -> render.Run:
+    """terraform/ with default inputs (staging), applied by real Terraform to a mocked AWS."""
+    values = render.default_variables("staging", lambda_package)
+    run = render.run(TERRAFORM_DIR, cli_config, tmp_path_factory.mktemp("stack"), values)
+    assert run.status == "pass", run.describe()
+    return run
 
 
 @pytest.fixture

@@ -34,7 +34,10 @@ def test_files_follow_the_style_split(tf_dir):
     files = {p.name for p in tf_dir.glob("*.tf")}
 
     assert files >= STYLE_FILES, sorted(STYLE_FILES - files)
-    assert (tf_dir / "terraform.tfvars.example").is_file()
+    assert {p.name for p in tf_dir.glob("*.tfvars.example")} == {
+        "staging.tfvars.example",
+        "production.tfvars.example",
+    }
     assert (tf_dir / "README.md").is_file()
 
 
@@ -44,13 +47,15 @@ def test_every_file_has_banner_sections(tf_dir):
     assert missing == []
 
 
-def test_tfvars_example_sets_only_declared_variables(tf_dir, tf_config):
-    example = tfconfig.load_tfvars(tf_dir / "terraform.tfvars.example")
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_tfvars_examples_set_only_declared_variables(tf_dir, tf_config, environment):
+    example = tfconfig.load_tfvars(tf_dir / f"{environment}.tfvars.example")
 
     assert set(example) - set(tf_config.variables) == set()
     # Variables without a default must be in the example.
     required = {n for n, body in tf_config.variables.items() if "default" not in body}
     assert required - set(example) == set()
+    assert example["environment"] == environment
 
 
 ################################################################################

@@ -26,18 +26,20 @@ from tests.terraform.harness import iam, permissions, render, sar
 ACCOUNT = sar.Account(render.PARTITION, render.REGION, render.ACCOUNT)
 
 # Resource "*" where an action could be scoped, because AWS documents it so.
-STAR_BY_DESIGN = {
-    action: "AWSLambdaVPCAccessExecutionRole: Lambda manages the function's ENIs with these"
-    " on any network interface, subnet and security group of the VPC"
-    " (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/"
-    "AWSLambdaVPCAccessExecutionRole.html)"
-    for action in (
+ENI_SOURCE = (
+    "AWSLambdaVPCAccessExecutionRole: Lambda manages the function's ENIs with these on any"
+    " network interface, subnet and security group of the VPC (https://docs.aws.amazon.com/"
+    "aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html)"
+)
+STAR_BY_DESIGN = dict.fromkeys(
+    (
         "ec2:CreateNetworkInterface",
         "ec2:DeleteNetworkInterface",
         "ec2:AssignPrivateIpAddresses",
         "ec2:UnassignPrivateIpAddresses",
-    )
-}
+    ),
+    ENI_SOURCE,
+)
 
 
 def reference_problems(run: render.Run) -> list[str]:
@@ -46,7 +48,9 @@ def reference_problems(run: render.Run) -> list[str]:
     for statements, identity_based in policies.written.values():
         problems += iam.reference_problems(statements, ACCOUNT, identity_based)
     return [
-        p for p in problems if not any(f": {a} on * but it can be scoped" in p for a in STAR_BY_DESIGN)
+        p
+        for p in problems
+        if not any(f": {a} on * but it can be scoped" in p for a in STAR_BY_DESIGN)
     ]
 
 
@@ -55,11 +59,6 @@ def rendered(tf_dir: Path, cli_config: Path, work: Path, package: Path, **variab
     run = render.run(tf_dir, cli_config, work, values)
     assert run.status == "pass", run.describe()
     return run
-
-
-@pytest.fixture(scope="module")
-def stack(tf_dir, cli_config, tmp_path_factory, lambda_package) -> render.Run:
-    return rendered(tf_dir, cli_config, tmp_path_factory.mktemp("render"), lambda_package)
 
 
 ################################################################################
@@ -87,7 +86,9 @@ def test_fake_master_secret_and_alias_arns_follow_the_reference():
     master = render.fake_world("staging")["aws_rds_cluster"]["master_user_secret"][0]
     alias = render.fake_overrides("staging")['aws_lambda_alias.live["api"]']["arn"]
 
-    assert sar.overlaps(master["secret_arn"], ACCOUNT.fill(sar.arn_pattern("Secret", "secretsmanager")))
+    assert sar.overlaps(
+        master["secret_arn"], ACCOUNT.fill(sar.arn_pattern("Secret", "secretsmanager"))
+    )
     assert sar.overlaps(str(alias), ACCOUNT.fill(sar.arn_pattern("function alias", "lambda")))
 
 
@@ -128,7 +129,9 @@ def test_kms_grants_of_the_functions_go_through_a_service(stack):
 def test_every_aws_call_is_allowed_and_every_grant_is_used(stack):
     verdict = permissions.check(REPO_ROOT, stack)
     pairs = {(n.why, n.role) for n in verdict.needs if n.kind == "code"}
-    kinds = {k: sum(n.kind == k for n in verdict.needs) for k in ("code", "kms", "platform", "pending")}
+    kinds = {
+        k: sum(n.kind == k for n in verdict.needs) for k in ("code", "kms", "platform", "pending")
+    }
     print(
         f"IAM call check: {len(pairs)} (call, role) pairs from the code verified;"
         f" {len(verdict.needs)} requests in all {kinds}"
@@ -142,7 +145,9 @@ def test_each_function_reaches_only_its_own_calls(stack):
     verdict = permissions.check(REPO_ROOT, stack)
     s3_roles = {n.role for n in verdict.needs if n.request.action.startswith("s3:")}
     rotation_roles = {
-        n.role for n in verdict.needs if n.request.action == "secretsmanager:UpdateSecretVersionStage"
+        n.role
+        for n in verdict.needs
+        if n.request.action == "secretsmanager:UpdateSecretVersionStage"
     }
 
     assert s3_roles == {"api"}  # only the API sets IMAGES_BUCKET
@@ -161,8 +166,8 @@ def render_broken(tf_copy, cli_config, tmp_path, lambda_package, edits) -> rende
 DEFECT_1 = {
     "github.tf": [
         (
-            "    resources = [for key in local.aliased_functions : local.function_arns[key]]\n",
-            '    resources = [for key in local.aliased_functions : aws_lambda_alias.live[key].arn]\n',
+            "[for key in local.aliased_functions : local.function_arns[key]]",
+            "[for key in local.aliased_functions : aws_lambda_alias.live[key].arn]",
         )
     ]
 }
@@ -176,39 +181,61 @@ def test_alias_arn_for_get_alias_fails_both_checks(tf_copy, cli_config, tmp_path
     denied = permissions.check(REPO_ROOT, run).denied
 
     assert any(
-        "lambda:GetAlias on arn:aws:lambda:eu-west-1:123456789012:function:inventory-staging-api:live"
+        "lambda:GetAlias on"
+        " arn:aws:lambda:eu-west-1:123456789012:function:inventory-staging-api:live"
         " matches none of its resource types" in p
         for p in problems
     ), problems
     assert any("role deploy may not lambda:UpdateAlias on" in d for d in denied), denied
 
 
+SECRET = "resources = [aws_secretsmanager_secret.app.arn]"  # first: the API's ReadAppSecret
+VIA_SECRETSMANAGER = "values   = [local.via_secretsmanager]"  # first the API's, then migrate's
+
+
 @pytest.mark.parametrize(
     ("edits", "expected"),
     [
         pytest.param(
-            {"iam.tf": [('    actions   = ["secretsmanager:GetSecretValue"]\n    resources = [aws_secretsmanager_secret.app.arn]\n', '    actions   = ["secretsmanager:GetSecretValue"]\n    resources = ["${aws_secretsmanager_secret.app.arn}-other"]\n')]},
+            {"iam.tf": [(SECRET, 'resources = ["${aws_secretsmanager_secret.app.arn}-other"]')]},
             "role api may not secretsmanager:GetSecretValue on arn:aws:secretsmanager",
             id="api-cannot-read-its-secret",
         ),
         pytest.param(
-            {"iam.tf": [('      test     = "StringEquals"\n      variable = "kms:ViaService"\n      values   = [local.via_secretsmanager]\n    }\n  }\n}\n\ndata "aws_iam_policy_document" "rotate"', '      test     = "StringEquals"\n      variable = "kms:ViaService"\n      values   = [local.via_s3]\n    }\n  }\n}\n\ndata "aws_iam_policy_document" "rotate"')]},
+            {"iam.tf": [(VIA_SECRETSMANAGER, "values   = [local.via_s3]")] * 2},
             "role migrate may not kms:Decrypt on arn:aws:kms",
             id="kms-through-the-wrong-service",
         ),
         pytest.param(
-            {"iam.tf": [('      "secretsmanager:UpdateSecretVersionStage",\n', '      "secretsmanager:UpdateSecretVersionStage",\n      "secretsmanager:DeleteSecret",\n')]},
+            {
+                "iam.tf": [
+                    (
+                        '"secretsmanager:UpdateSecretVersionStage",\n',
+                        '"secretsmanager:UpdateSecretVersionStage",\n"secretsmanager:DeleteSecret",\n',
+                    )
+                ]
+            },
             "grants secretsmanager:DeleteSecret on",
             id="grant-no-call-uses",
         ),
         pytest.param(
-            {"github.tf": [('    resources = ["${local.function_arns.migrate}:*", "${local.function_arns.api}:*"]\n', '    resources = [local.function_arns.migrate, local.function_arns.api]\n')]},
-            "role deploy may not lambda:InvokeFunction on arn:aws:lambda:eu-west-1:123456789012:function:inventory-staging-migrate:7",
+            {
+                "github.tf": [
+                    (
+                        '"${local.function_arns.migrate}:*", "${local.function_arns.api}:*"',
+                        "local.function_arns.migrate, local.function_arns.api",
+                    )
+                ]
+            },
+            "role deploy may not lambda:InvokeFunction on"
+            " arn:aws:lambda:eu-west-1:123456789012:function:inventory-staging-migrate:7",
             id="invoke-granted-unqualified-only",
         ),
     ],
 )
-def test_call_check_fails_on_broken_copy(tf_copy, cli_config, tmp_path, lambda_package, edits, expected):
+def test_call_check_fails_on_broken_copy(
+    tf_copy, cli_config, tmp_path, lambda_package, edits, expected
+):
     run = render_broken(tf_copy, cli_config, tmp_path, lambda_package, edits)
 
     problems = permissions.check(REPO_ROOT, run).problems
@@ -220,33 +247,57 @@ def test_call_check_fails_on_broken_copy(tf_copy, cli_config, tmp_path, lambda_p
     ("edits", "expected"),
     [
         pytest.param(
-            {"iam.tf": [('    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]\n    resources = ["${aws_s3_bucket.images.arn}/*"]', '    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]\n    resources = [aws_s3_bucket.images.arn]')]},
-            "s3:PutObject on arn:aws:s3:::inventory-staging-images-20261202000000000000000001 matches none",
+            {
+                "iam.tf": [
+                    (
+                        'resources = ["${aws_s3_bucket.images.arn}/*"]',
+                        "resources = [aws_s3_bucket.images.arn]",
+                    )
+                ]
+            },
+            "s3:PutObject on arn:aws:s3:::inventory-staging-images-20261202000000000000000001"
+            " matches none",
             id="object-action-on-bucket-arn",
         ),
         pytest.param(
-            {"iam.tf": [('    actions   = ["secretsmanager:GetRandomPassword"]\n    resources = ["*"]\n  }\n\n  statement {\n    sid       = "StackKeyThroughSecretsManager"\n    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]\n    resources = [aws_kms_key.this.arn]\n\n    condition {\n      test     = "StringEquals"\n      variable = "kms:ViaService"\n      values   = [local.via_secretsmanager]\n    }\n  }\n}\n\nlocals', '    actions   = ["secretsmanager:GetRandomPassword"]\n    resources = [aws_secretsmanager_secret.app.arn]\n  }\n\n  statement {\n    sid       = "StackKeyThroughSecretsManager"\n    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]\n    resources = [aws_kms_key.this.arn]\n\n    condition {\n      test     = "StringEquals"\n      variable = "kms:ViaService"\n      values   = [local.via_secretsmanager]\n    }\n  }\n}\n\nlocals')]},
+            {
+                "iam.tf": [
+                    (
+                        '"secretsmanager:GetRandomPassword"]\n    resources = ["*"]',
+                        '"secretsmanager:GetRandomPassword"]\n    ' + SECRET,
+                    )
+                ]
+            },
             "secretsmanager:GetRandomPassword has no resource types; use *",
             id="scoped-resource-for-an-unscopable-action",
         ),
         pytest.param(
-            {"iam.tf": [('    actions   = ["secretsmanager:GetSecretValue"]\n    resources = [aws_secretsmanager_secret.app.arn]\n', '    actions   = ["secretsmanager:GetSecretValue"]\n    resources = ["*"]\n')]},
+            {"iam.tf": [(SECRET, 'resources = ["*"]')]},
             "secretsmanager:GetSecretValue on * but it can be scoped (Secret)",
             id="star-where-it-can-be-scoped",
         ),
         pytest.param(
-            {"iam.tf": [('"secretsmanager:DescribeSecret",\n      "secretsmanager:PutSecretValue",', '"secretsmanager:DescribeSecrets",\n      "secretsmanager:PutSecretValue",')]},
+            {"iam.tf": [('"secretsmanager:DescribeSecret",', '"secretsmanager:DescribeSecrets",')]},
             "secretsmanager:DescribeSecrets is not an IAM action",
             id="misspelt-action",
         ),
         pytest.param(
-            {"iam.tf": [('    actions   = ["secretsmanager:GetSecretValue"]\n    resources = [aws_secretsmanager_secret.app.arn]\n', '    actions   = ["secretsmanager:Get*"]\n    resources = [aws_secretsmanager_secret.app.arn]\n')]},
+            {
+                "iam.tf": [
+                    (
+                        'actions   = ["secretsmanager:GetSecretValue"]',
+                        'actions   = ["secretsmanager:Get*"]',
+                    )
+                ]
+            },
             "wildcard action secretsmanager:Get*",
             id="wildcard-action",
         ),
     ],
 )
-def test_reference_check_fails_on_broken_copy(tf_copy, cli_config, tmp_path, lambda_package, edits, expected):
+def test_reference_check_fails_on_broken_copy(
+    tf_copy, cli_config, tmp_path, lambda_package, edits, expected
+):
     run = render_broken(tf_copy, cli_config, tmp_path, lambda_package, edits)
 
     problems = reference_problems(run)
@@ -271,5 +322,7 @@ def test_call_check_reports_undeclared_and_stale_calls(stack, tmp_path, monkeypa
 
     verdict = permissions.check(tmp_path, stack)
 
-    assert any("service/storage.py" in u and "s3 DeleteObjects is not in" in u for u in verdict.undeclared)
+    assert any(
+        "service/storage.py" in u and "s3 DeleteObjects is not in" in u for u in verdict.undeclared
+    )
     assert any("('service/storage.py', 'DeleteObject')" in s for s in verdict.stale)

@@ -159,9 +159,12 @@ def _client_services(tree: ast.AST) -> set[str]:
             name = node.id if isinstance(node, ast.Name) else node.attr
             if name in _STUB_CLIENTS:
                 services.add(_STUB_CLIENTS[name])
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if node.value in _STUB_CLIENTS:  # string annotations
-                services.add(_STUB_CLIENTS[node.value])
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value in _STUB_CLIENTS  # string annotations
+        ):
+            services.add(_STUB_CLIENTS[node.value])
     return services
 
 
@@ -177,9 +180,13 @@ def _operations(service: str) -> dict[str, str]:
 def _waiter_operation(service: str, waiter: str) -> str | None:
     import botocore.session
     from botocore import xform_name
+    from botocore.exceptions import DataNotFoundError, UnknownServiceError
 
     session = botocore.session.get_session()
-    config = session.get_waiter_model(service)
+    try:
+        config = session.get_waiter_model(service)
+    except (DataNotFoundError, UnknownServiceError):  # the service has no waiters
+        return None
     for name in config.waiter_names:
         if xform_name(name) == waiter:
             return str(config.get_waiter(name).operation)
@@ -210,7 +217,9 @@ def aws_calls(repo_root: Path, directories: list[str]) -> tuple[list[AwsCall], l
                     continue
                 found = _resolve(services, method, node)
                 if found is None:
-                    unresolved.append(f"{rel}:{node.lineno}: {method} (services {sorted(services)})")
+                    unresolved.append(
+                        f"{rel}:{node.lineno}: {method} (services {sorted(services)})"
+                    )
                     continue
                 service, operation = found
                 calls.append(AwsCall(rel, node.lineno, service, method, operation))
@@ -241,10 +250,14 @@ def imported_modules(path: Path, package: str) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == package)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module.split(".")[0] == package:
-                found.add(node.module)
-                found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.level == 0
+            and node.module.split(".")[0] == package
+        ):
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
     return found
 
 

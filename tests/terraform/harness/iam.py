@@ -196,15 +196,15 @@ def reference_problems(
                 if resource == "*":
                     if identity_based and not sar.needs_star(action):
                         types = ", ".join(r.name for r in sar.resource_types(action))
-                        problems.append(f"{st.source}: {action} on * but it can be scoped ({types})")
+                        problems.append(
+                            f"{st.source}: {action} on * but it can be scoped ({types})"
+                        )
                     continue
                 if sar.needs_star(action):
                     problems.append(f"{st.source}: {action} has no resource types; use *")
                     continue
                 if not sar.matching_types(action, resource, account):
-                    patterns = "; ".join(
-                        f"{r.name}: {r.arn}" for r in sar.resource_types(action)
-                    )
+                    patterns = "; ".join(f"{r.name}: {r.arn}" for r in sar.resource_types(action))
                     problems.append(
                         f"{st.source}: {action} on {resource} matches none of its"
                         f" resource types ({patterns})"
@@ -231,9 +231,7 @@ class Request:
 
 def _glob(pattern: str, value: str, case_sensitive: bool = True) -> bool:
     # IAM: * any run of characters (separators included), ? one character.
-    regex = "".join(
-        ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern
-    )
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     flags = 0 if case_sensitive else re.IGNORECASE
     return re.fullmatch(regex, value, flags) is not None
 
@@ -289,4 +287,3 @@ def unused_grants(
                 if not used:
                     unused.append((st, action, resource))
     return unused
-

