@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def module_path(repo_root: Path, dotted_module: str) -> Path | None:
-    """The file of ``a.b.c`` (``a/b/c.py`` or ``a/b/c/__init__.py``), or None."""
+    """The file of a dotted module name (the module file or its package's __init__), or None."""
     base = repo_root.joinpath(*dotted_module.split("."))
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.is_file():
