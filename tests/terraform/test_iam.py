@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -192,117 +193,122 @@ def test_alias_arn_for_get_alias_fails_both_checks(tf_copy, cli_config, tmp_path
 SECRET = "resources = [aws_secretsmanager_secret.app.arn]"  # first: the API's ReadAppSecret
 VIA_SECRETSMANAGER = "values   = [local.via_secretsmanager]"  # first the API's, then migrate's
 
+# Independent faults (each in its own statement), rendered together in one copy
+# per check: (file, old, new) and the problem each must produce.
+CALL_FAULTS = {
+    "api-cannot-read-its-secret": (
+        [("iam.tf", SECRET, 'resources = ["${aws_secretsmanager_secret.app.arn}-other"]')],
+        "role api may not secretsmanager:GetSecretValue on arn:aws:secretsmanager",
+    ),
+    "kms-through-the-wrong-service": (
+        [("iam.tf", VIA_SECRETSMANAGER, "values   = [local.via_s3]")] * 2,
+        "role migrate may not kms:Decrypt on arn:aws:kms",
+    ),
+    "grant-no-call-uses": (
+        [
+            (
+                "iam.tf",
+                '"secretsmanager:UpdateSecretVersionStage",\n',
+                '"secretsmanager:UpdateSecretVersionStage",\n"secretsmanager:DeleteSecret",\n',
+            )
+        ],
+        "grants secretsmanager:DeleteSecret on",
+    ),
+    "invoke-granted-unqualified-only": (
+        [
+            (
+                "github.tf",
+                '"${local.function_arns.migrate}:*", "${local.function_arns.api}:*"',
+                "local.function_arns.migrate, local.function_arns.api",
+            )
+        ],
+        "role deploy may not lambda:InvokeFunction on"
+        " arn:aws:lambda:eu-west-1:123456789012:function:inventory-staging-migrate:7",
+    ),
+}
 
-@pytest.mark.parametrize(
-    ("edits", "expected"),
-    [
-        pytest.param(
-            {"iam.tf": [(SECRET, 'resources = ["${aws_secretsmanager_secret.app.arn}-other"]')]},
-            "role api may not secretsmanager:GetSecretValue on arn:aws:secretsmanager",
-            id="api-cannot-read-its-secret",
-        ),
-        pytest.param(
-            {"iam.tf": [(VIA_SECRETSMANAGER, "values   = [local.via_s3]")] * 2},
-            "role migrate may not kms:Decrypt on arn:aws:kms",
-            id="kms-through-the-wrong-service",
-        ),
-        pytest.param(
-            {
-                "iam.tf": [
-                    (
-                        '"secretsmanager:UpdateSecretVersionStage",\n',
-                        '"secretsmanager:UpdateSecretVersionStage",\n"secretsmanager:DeleteSecret",\n',
-                    )
-                ]
-            },
-            "grants secretsmanager:DeleteSecret on",
-            id="grant-no-call-uses",
-        ),
-        pytest.param(
-            {
-                "github.tf": [
-                    (
-                        '"${local.function_arns.migrate}:*", "${local.function_arns.api}:*"',
-                        "local.function_arns.migrate, local.function_arns.api",
-                    )
-                ]
-            },
-            "role deploy may not lambda:InvokeFunction on"
-            " arn:aws:lambda:eu-west-1:123456789012:function:inventory-staging-migrate:7",
-            id="invoke-granted-unqualified-only",
-        ),
-    ],
-)
-def test_call_check_fails_on_broken_copy(
-    tf_copy, cli_config, tmp_path, lambda_package, edits, expected
-):
-    run = render_broken(tf_copy, cli_config, tmp_path, lambda_package, edits)
-
-    problems = permissions.check(REPO_ROOT, run).problems
-
-    assert any(expected in p for p in problems), problems
+REFERENCE_FAULTS = {
+    "object-action-on-bucket-arn": (
+        [
+            (
+                "iam.tf",
+                'resources = ["${aws_s3_bucket.images.arn}/*"]',
+                "resources = [aws_s3_bucket.images.arn]",
+            )
+        ],
+        "s3:PutObject on arn:aws:s3:::inventory-staging-images-20261202000000000000000001"
+        " matches none",
+    ),
+    "scoped-resource-for-an-unscopable-action": (
+        [
+            (
+                "iam.tf",
+                '"secretsmanager:GetRandomPassword"]\n    resources = ["*"]',
+                '"secretsmanager:GetRandomPassword"]\n    ' + SECRET,
+            )
+        ],
+        "secretsmanager:GetRandomPassword has no resource types; use *",
+    ),
+    "star-where-it-can-be-scoped": (
+        [("iam.tf", SECRET, 'resources = ["*"]')],
+        "secretsmanager:GetSecretValue on * but it can be scoped (Secret)",
+    ),
+    "misspelt-action": (
+        [("iam.tf", '"secretsmanager:DescribeSecret",', '"secretsmanager:DescribeSecrets",')],
+        "secretsmanager:DescribeSecrets is not an IAM action",
+    ),
+    "wildcard-action": (
+        [
+            (
+                "iam.tf",
+                'sid       = "ReadBothSecrets"\n    actions   = ["secretsmanager:GetSecretValue"]',
+                'sid       = "ReadBothSecrets"\n    actions   = ["secretsmanager:Get*"]',
+            )
+        ],
+        "wildcard action secretsmanager:Get*",
+    ),
+}
 
 
-@pytest.mark.parametrize(
-    ("edits", "expected"),
-    [
-        pytest.param(
-            {
-                "iam.tf": [
-                    (
-                        'resources = ["${aws_s3_bucket.images.arn}/*"]',
-                        "resources = [aws_s3_bucket.images.arn]",
-                    )
-                ]
-            },
-            "s3:PutObject on arn:aws:s3:::inventory-staging-images-20261202000000000000000001"
-            " matches none",
-            id="object-action-on-bucket-arn",
-        ),
-        pytest.param(
-            {
-                "iam.tf": [
-                    (
-                        '"secretsmanager:GetRandomPassword"]\n    resources = ["*"]',
-                        '"secretsmanager:GetRandomPassword"]\n    ' + SECRET,
-                    )
-                ]
-            },
-            "secretsmanager:GetRandomPassword has no resource types; use *",
-            id="scoped-resource-for-an-unscopable-action",
-        ),
-        pytest.param(
-            {"iam.tf": [(SECRET, 'resources = ["*"]')]},
-            "secretsmanager:GetSecretValue on * but it can be scoped (Secret)",
-            id="star-where-it-can-be-scoped",
-        ),
-        pytest.param(
-            {"iam.tf": [('"secretsmanager:DescribeSecret",', '"secretsmanager:DescribeSecrets",')]},
-            "secretsmanager:DescribeSecrets is not an IAM action",
-            id="misspelt-action",
-        ),
-        pytest.param(
-            {
-                "iam.tf": [
-                    (
-                        'actions   = ["secretsmanager:GetSecretValue"]',
-                        'actions   = ["secretsmanager:Get*"]',
-                    )
-                ]
-            },
-            "wildcard action secretsmanager:Get*",
-            id="wildcard-action",
-        ),
-    ],
-)
-def test_reference_check_fails_on_broken_copy(
-    tf_copy, cli_config, tmp_path, lambda_package, edits, expected
-):
-    run = render_broken(tf_copy, cli_config, tmp_path, lambda_package, edits)
+def render_faults(tf_dir, cli_config, work, lambda_package, faults) -> render.Run:
+    """One copy of terraform/ with every fault of ``faults`` applied."""
+    copy = work / "terraform"
+    shutil.copytree(tf_dir, copy, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    for edits, _ in faults.values():
+        for name, old, new in edits:
+            text = (copy / name).read_text()
+            assert old in text, f"fault target not found in {name}: {old!r}"
+            (copy / name).write_text(text.replace(old, new, 1))
+    return rendered(copy, cli_config, work / "render", lambda_package)
 
-    problems = reference_problems(run)
 
-    assert any(expected in p for p in problems), problems
+@pytest.fixture(scope="module")
+def call_faults(tf_dir, cli_config, tmp_path_factory, lambda_package) -> list[str]:
+    work = tmp_path_factory.mktemp("call-faults")
+    run = render_faults(tf_dir, cli_config, work, lambda_package, CALL_FAULTS)
+    return permissions.check(REPO_ROOT, run).problems
+
+
+@pytest.fixture(scope="module")
+def reference_faults(tf_dir, cli_config, tmp_path_factory, lambda_package) -> list[str]:
+    work = tmp_path_factory.mktemp("reference-faults")
+    return reference_problems(
+        render_faults(tf_dir, cli_config, work, lambda_package, REFERENCE_FAULTS)
+    )
+
+
+@pytest.mark.parametrize("fault", sorted(CALL_FAULTS))
+def test_call_check_fails_on_broken_copy(call_faults, fault):
+    expected = CALL_FAULTS[fault][1]
+
+    assert any(expected in p for p in call_faults), call_faults
+
+
+@pytest.mark.parametrize("fault", sorted(REFERENCE_FAULTS))
+def test_reference_check_fails_on_broken_copy(reference_faults, fault):
+    expected = REFERENCE_FAULTS[fault][1]
+
+    assert any(expected in p for p in reference_faults), reference_faults
 
 
 def test_call_check_reports_undeclared_and_stale_calls(stack, tmp_path, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,6 +169,7 @@ def _client_services(tree: ast.AST) -> set[str]:
     return services
 
 
+@functools.cache
 def _operations(service: str) -> dict[str, str]:
     """snake_case client method -> operation name, from botocore's service model."""
     import botocore.session
@@ -177,6 +179,7 @@ def _operations(service: str) -> dict[str, str]:
     return {xform_name(op): op for op in model.operation_names}
 
 
+@functools.cache
 def _waiter_operation(service: str, waiter: str) -> str | None:
     import botocore.session
     from botocore import xform_name
