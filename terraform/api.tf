@@ -88,7 +88,7 @@ resource "aws_api_gateway_deployment" "this" {
       aws_api_gateway_method.root,
       aws_api_gateway_integration.proxy,
       aws_api_gateway_integration.root,
-      aws_api_gateway_gateway_response.throttling,
+      aws_api_gateway_gateway_response.retryable,
     ]))
   }
 
@@ -170,12 +170,14 @@ resource "aws_cloudwatch_log_group" "api_execution" {
 # Gateway could not invoke the function, which is what a Lambda throttle
 # (reserved concurrency exhausted) becomes behind a proxy integration, and
 # would otherwise be a bare 500 (503). INTEGRATION_TIMEOUT: 29 s passed (504).
+# DEFAULT_5XX: every other 5XX API Gateway generates (503). The function's own
+# responses are not gateway responses: they pass through unchanged.
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
 # https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html
 ################################################################################
 
 locals {
-  throttling_responses = {
+  retryable_responses = {
     THROTTLED = {
       status      = 429
       title       = "Too Many Requests"
@@ -188,6 +190,14 @@ locals {
       detail      = "The service is at its concurrency limit or could not be reached; retry after the number of seconds in Retry-After."
       retry_after = 2
     }
+    # Any other error API Gateway itself answers with a 5XX (whichever type a
+    # Lambda throttle is reported as): retryable, in the same format.
+    DEFAULT_5XX = {
+      status      = 503
+      title       = "Service Unavailable"
+      detail      = "The service could not take the request; retry after the number of seconds in Retry-After."
+      retry_after = 2
+    }
     INTEGRATION_TIMEOUT = {
       status      = 504
       title       = "Gateway Timeout"
@@ -197,8 +207,8 @@ locals {
   }
 }
 
-resource "aws_api_gateway_gateway_response" "throttling" {
-  for_each = local.throttling_responses
+resource "aws_api_gateway_gateway_response" "retryable" {
+  for_each = local.retryable_responses
 
   rest_api_id   = aws_api_gateway_rest_api.this.id
   response_type = each.key

@@ -114,9 +114,10 @@ def test_an_existing_stack_plans_no_deletion(tf_dir, cli_config, tmp_path, lambd
     assert len(moved) == 20
     # Only what the new configuration adds is created.
     assert created == [
-        'aws_api_gateway_gateway_response.throttling["INTEGRATION_FAILURE"]',
-        'aws_api_gateway_gateway_response.throttling["INTEGRATION_TIMEOUT"]',
-        'aws_api_gateway_gateway_response.throttling["THROTTLED"]',
+        'aws_api_gateway_gateway_response.retryable["DEFAULT_5XX"]',
+        'aws_api_gateway_gateway_response.retryable["INTEGRATION_FAILURE"]',
+        'aws_api_gateway_gateway_response.retryable["INTEGRATION_TIMEOUT"]',
+        'aws_api_gateway_gateway_response.retryable["THROTTLED"]',
         "aws_cloudwatch_log_group.api_execution",
         'aws_lambda_alias.live["rotate"]',
     ]

@@ -144,6 +144,7 @@ def test_throttling_answers_are_problem_details_with_retry_after(stack):
         "THROTTLED": "429",
         "INTEGRATION_FAILURE": "503",
         "INTEGRATION_TIMEOUT": "504",
+        "DEFAULT_5XX": "503",
     }
     for key, response in responses.items():
         headers = response["response_parameters"]
@@ -161,7 +162,7 @@ def test_deployment_follows_everything_a_deployment_snapshots(tf_config):
         "aws_api_gateway_rest_api.this.binary_media_types",
         "aws_api_gateway_rest_api.this.disable_execute_api_endpoint",
         "aws_api_gateway_integration.proxy",
-        "aws_api_gateway_gateway_response.throttling",
+        "aws_api_gateway_gateway_response.retryable",
     ):
         assert part in trigger, part
 
