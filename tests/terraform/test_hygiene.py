@@ -215,3 +215,15 @@ def test_a_missing_file_is_reported(tmp_path):
         "terraform/README.md: docs/deploying.md",
         "terraform/main.tf: CONTRACT.md",
     ]
+
+
+def test_no_resource_repeats_the_default_tags(tf_config):
+    # providers.tf sets them once (default_tags); a resource adds only its own.
+    repeating = [
+        f"{rtype}.{name}"
+        for rtype, named in tf_config.resources.items()
+        for name, body in named.items()
+        if "local.tags" in str(body.get("tags", ""))
+    ]
+
+    assert repeating == []
