@@ -93,6 +93,34 @@ def test_fake_master_secret_and_alias_arns_follow_the_reference():
     assert sar.overlaps(str(alias), ACCOUNT.fill(sar.arn_pattern("function alias", "lambda")))
 
 
+@pytest.mark.parametrize(
+    ("resource", "pattern", "overlap"),
+    [
+        ("arn:aws:lambda:r:1:function:f", "arn:aws:lambda:r:1:function:${FunctionName}", True),
+        # a variable never spans ':' (parliament's matcher would say True)
+        (
+            "arn:aws:lambda:r:1:function:f:live",
+            "arn:aws:lambda:r:1:function:${FunctionName}",
+            False,
+        ),
+        ("arn:aws:lambda:r:1:function:f:*", "arn:aws:lambda:r:1:function:${FunctionName}", False),
+        ("arn:aws:lambda:r:1:function:f:*", "arn:aws:lambda:r:1:function:${F}:${Alias}", True),
+        # a policy * spans anything
+        ("arn:aws:lambda:r:1:*", "arn:aws:lambda:r:1:function:${F}:${Alias}", True),
+        # / is a separator only before a later /
+        ("arn:aws:s3:::b/k/x.png", "arn:aws:s3:::${BucketName}/${ObjectName}", True),
+        ("arn:aws:s3:::b", "arn:aws:s3:::${BucketName}/${ObjectName}", False),
+        # limit: the last variable may hold "/" (log group and secret names do)
+        ("arn:aws:s3:::b/c", "arn:aws:s3:::${BucketName}", True),
+        ("arn:aws:logs:r:1:log-group:/aws/lambda/f", "arn:aws:logs:r:1:log-group:${Name}", True),
+        ("arn:aws:kms:r:1:key/k", "arn:aws:kms:r:1:key/${KeyId}", True),
+        ("arn:aws:kms:r:1:key/", "arn:aws:kms:r:1:key/${KeyId}", False),
+    ],
+)
+def test_arn_patterns_match_by_segment(resource, pattern, overlap):
+    assert sar.overlaps(resource, pattern) is overlap
+
+
 ################################################################################
 # 1. Every statement against the Service Authorization Reference
 ################################################################################

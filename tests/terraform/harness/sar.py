@@ -27,21 +27,22 @@ _VARIABLE = re.compile(r"\$\{[^}]+\}")
 
 
 @dataclass(frozen=True)
-class ResourceType:
-    """One resource type an action can act on."""
-
-    service: str
-    name: str
-    arn: str
-    required: bool
-
-
-@dataclass(frozen=True)
 class Deviation:
     """Where AWS authorizes differently from what the reference lists, and the source."""
 
     reason: str
     source: str
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One resource type an action can act on (``deviation``: added beyond the reference)."""
+
+    service: str
+    name: str
+    arn: str
+    required: bool
+    deviation: Deviation | None = None
 
 
 # Lambda authorizes a request that names a version or alias (a Qualifier, or a
@@ -112,11 +113,11 @@ def resource_types(action: str) -> list[ResourceType]:
         names = {r.name for r in found}
         for extra in ("function version", "function alias"):
             if extra not in names:
-                found.append(ResourceType(prefix, extra, arn_pattern(extra, prefix), False))
+                pattern = arn_pattern(extra, prefix)
+                found.append(ResourceType(prefix, extra, pattern, False, LAMBDA_QUALIFIED))
     if prefix == "logs" and any(r.name == "log-group" for r in found):
-        found.append(
-            ResourceType(prefix, "log-group:*", arn_pattern("log-group", prefix) + ":*", False)
-        )
+        pattern = arn_pattern("log-group", prefix) + ":*"
+        found.append(ResourceType(prefix, "log-group:*", pattern, False, LOGS_GROUP_STAR))
     return found
 
 
@@ -160,7 +161,7 @@ def _pattern_tokens(pattern: str) -> list[Token]:
 def overlaps(resource: str, pattern: str) -> bool:
     """Whether at least one ARN matches both the policy ``resource`` and the type's ``pattern``.
 
-    Product of two small automata, explored breadth first. A policy ``*`` may
+    Product of two small automata, explored depth first. A policy ``*`` may
     stay on its position (consume a character) or be left; a pattern variable
     must consume at least one allowed character, then may stay or be left.
     """
