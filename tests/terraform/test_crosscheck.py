@@ -199,6 +199,10 @@ def test_codescan_sees_handlers_env_reads_and_clients(tmp_path):
         "client.get_waiter('secret_rotated')\n"
         "client.close()\n"
         "other = {}.get('x')\n"
+        "logs = boto3.client('logs')\n"
+        "logs.filter_log_events(logGroupName='g')\n"
+        "def tail(cw: 'CloudWatchLogsClient'):\n"
+        "    return cw.describe_log_streams(logGroupName='g')\n"
     )
     (pkg / "rotate.py").write_text(
         "from service.jobs import migrate\ndef handler(event, context):\n    return None\n"
@@ -216,10 +220,14 @@ def test_codescan_sees_handlers_env_reads_and_clients(tmp_path):
         str(migrate): {"DB_HOST", "DB_PORT", "NEW_VAR"}
     }
     assert codescan.boto3_services(tmp_path / "service") == {
-        str(migrate): {"secretsmanager", "sqs"}
+        str(migrate): {"logs", "secretsmanager", "sqs"}
     }
-    assert [(c.service, c.operation) for c in calls] == [("secretsmanager", "GetSecretValue")]
+    assert sorted((c.service, c.operation) for c in calls) == [
+        ("logs", "DescribeLogStreams"),
+        ("logs", "FilterLogEvents"),
+        ("secretsmanager", "GetSecretValue"),
+    ]
     assert unresolved == [
-        "service/jobs/migrate.py:8: get_waiter (services ['secretsmanager', 'sqs'])"
+        "service/jobs/migrate.py:8: get_waiter (services ['logs', 'secretsmanager', 'sqs'])"
     ]
     assert "service/jobs/migrate.py" in codescan.reachable_files(tmp_path, "service.jobs.rotate")

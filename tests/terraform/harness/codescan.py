@@ -130,15 +130,42 @@ class AwsCall:
     operation: str  # botocore operation name (PascalCase)
 
 
-def _is_client_expression(node: ast.expr) -> bool:
-    # The code names its clients `client` / `self.client` / `self._client` or
-    # builds one with a helper named `*client*(...)`.
+def _stub_name(annotation: ast.expr | None) -> str | None:
+    if isinstance(annotation, ast.Name):
+        return annotation.id
+    if isinstance(annotation, ast.Attribute):
+        return annotation.attr
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        return annotation.value
+    return None
+
+
+def _client_names(tree: ast.AST) -> set[str]:
+    """Names bound to a boto3 client: assigned from ``*.client(...)`` or annotated as one."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if (isinstance(func, ast.Attribute) and func.attr == "client") or (
+                isinstance(func, ast.Name) and func.id == "client"
+            ):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.arg | ast.AnnAssign):
+            target = node.arg if isinstance(node, ast.arg) else getattr(node.target, "id", None)
+            if target and _stub_name(node.annotation) in _STUB_CLIENTS:
+                names.add(target)
+    return names
+
+
+def _is_client_expression(node: ast.expr, client_names: set[str]) -> bool:
+    # A name bound to a client, anything named `*client*` (`self._client`), or
+    # a helper that builds one (`_client(args)`).
     if isinstance(node, ast.Name):
-        return "client" in node.id
+        return node.id in client_names or "client" in node.id
     if isinstance(node, ast.Attribute):
         return "client" in node.attr
     if isinstance(node, ast.Call):
-        return _is_client_expression(node.func)
+        return _is_client_expression(node.func, client_names)
     return False
 
 
@@ -209,11 +236,12 @@ def aws_calls(repo_root: Path, directories: list[str]) -> tuple[list[AwsCall], l
         for path in python_files(repo_root / directory):
             tree = ast.parse(path.read_text(), filename=str(path))
             services = _client_services(tree)
+            client_names = _client_names(tree)
             rel = str(path.relative_to(repo_root))
             for node in ast.walk(tree):
                 if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                     continue
-                if not _is_client_expression(node.func.value):
+                if not _is_client_expression(node.func.value, client_names):
                     continue
                 method = node.func.attr
                 if method in _NOT_OPERATIONS:
