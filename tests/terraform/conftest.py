@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.terraform.harness import render, terraform, tfconfig
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-TERRAFORM_DIR = REPO_ROOT / "terraform"
+from tests.terraform.harness.repo import SUMMARY, TERRAFORM_DIR
 
 
 @pytest.fixture(scope="session")
@@ -74,3 +72,11 @@ def tf_copy(tmp_path: Path) -> Callable[..., Path]:
         return copy
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what the IAM checks verified, also without ``-s``."""
+    if SUMMARY:
+        terminalreporter.section("terraform checks")
+        for line in SUMMARY:
+            terminalreporter.write_line(line)

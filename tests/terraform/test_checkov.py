@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.terraform.conftest import REPO_ROOT
+from tests.terraform.harness.repo import REPO_ROOT
 
 # checkov pins an old boto3 and ships a module named hcl2 that shadows
 # python-hcl2, so it lives in its own venv (created by the Makefile).

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from tests.terraform import facts
-from tests.terraform.conftest import REPO_ROOT
 from tests.terraform.harness import codescan, render
+from tests.terraform.harness.repo import REPO_ROOT
 
 SERVICE_DIR = REPO_ROOT / "service"
 FUNCTIONS = sorted(facts.HANDLERS)

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from tests.terraform import calls
-from tests.terraform.conftest import REPO_ROOT
 from tests.terraform.harness import iam, permissions, render, sar
+from tests.terraform.harness.repo import REPO_ROOT, SUMMARY
 
 ACCOUNT = sar.Account(render.PARTITION, render.REGION, render.ACCOUNT)
 
@@ -129,7 +129,9 @@ def test_arn_patterns_match_by_segment(resource, pattern, overlap):
 def test_every_policy_statement_matches_the_reference(stack):
     policies = iam.policies(stack)
     statements = sum(len(s) for s, _ in policies.written.values())
-    print(f"IAM reference check: {len(policies.written)} policies, {statements} statements")
+    SUMMARY.append(
+        f"IAM reference check: {len(policies.written)} policies, {statements} statements"
+    )
 
     assert statements > 40  # the render produced the stack's policies
     assert reference_problems(stack) == []
@@ -161,7 +163,7 @@ def test_every_aws_call_is_allowed_and_every_grant_is_used(stack):
     kinds = {
         k: sum(n.kind == k for n in verdict.needs) for k in ("code", "kms", "platform", "pending")
     }
-    print(
+    SUMMARY.append(
         f"IAM call check: {len(pairs)} (call, role) pairs from the code verified;"
         f" {len(verdict.needs)} requests in all {kinds}"
     )

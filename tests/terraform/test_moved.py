@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.terraform.conftest import REPO_ROOT
 from tests.terraform.harness import render
+from tests.terraform.harness.repo import REPO_ROOT
 
 ADDRESSES = Path(__file__).parent / "data" / "addresses-before-for-each.txt"
 BEFORE_COMMIT = "872fe7f"  # the last commit before the refactoring
