@@ -32,7 +32,8 @@ resource "aws_rds_cluster_parameter_group" "this" {
   }
 
   # Feeds the exported "slowquery" log (without it the export stays empty).
-  # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_LogAccess.MySQLDB.PublishAuroraMySQLtoCloudWatchLogs.html
+  # (all three in the cluster parameter group, as AWS documents for Aurora MySQL)
+  # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DatabaseInsights.SlowSQL.html
   parameter {
     name  = "slow_query_log"
     value = "1"

@@ -89,7 +89,7 @@ resource "aws_iam_role" "flow_logs" {
 # What AWS documents for publishing flow logs to CloudWatch Logs (the log
 # group exists, so no CreateLogGroup). DescribeLogGroups has no resource-level
 # permissions: "*" is its only valid resource.
-# https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+# https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-cwl.html (IAM role for publishing flow logs)
 data "aws_iam_policy_document" "flow_logs" {
   statement {
     sid = "DeliverToOwnLogGroup"

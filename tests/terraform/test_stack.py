@@ -252,7 +252,7 @@ def test_flow_logs_role_can_find_its_log_group(stack):
     doc = {d["name"]: d["values"] for d in stack.by_type("aws_iam_policy_document")}["flow_logs"]
     actions = {a for st in doc["statement"] for a in st["actions"]}
 
-    # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+    # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-cwl.html (IAM role)
     assert actions == {
         "logs:CreateLogStream",
         "logs:PutLogEvents",
