@@ -23,7 +23,7 @@ locals {
     LOG_LEVEL                    = var.log_level
     TRACING_ENABLED              = "true"
     IMAGE_URL_EXPIRES            = tostring(var.image_url_expires_seconds)
-    DB_CONNECT_TIMEOUT           = "5"  # seconds per attempt; the API retries while Aurora resumes
+    DB_CONNECT_TIMEOUT           = "5"  # seconds per connection attempt
     DB_READ_TIMEOUT              = "15" # seconds; inside the function's 25 s
     BCRYPT_ROUNDS                = tostring(var.bcrypt_rounds)
     AUTH_CACHE_SIZE              = "1024"
