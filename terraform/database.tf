@@ -6,14 +6,12 @@ resource "aws_db_subnet_group" "this" {
   name        = local.name
   description = "${local.name}: private subnets for Aurora"
   subnet_ids  = aws_subnet.private[*].id
-
-  tags = local.tags
 }
 
 resource "aws_rds_cluster_parameter_group" "this" {
   name        = "${local.name}-aurora-mysql8"
   family      = "aurora-mysql8.0"
-  description = "${local.name}: TLS required, audit log"
+  description = "${local.name}: TLS required, audit and slow query logs"
 
   # Every connection must use TLS (the service verifies against the RDS CA bundle).
   parameter {
@@ -33,6 +31,25 @@ resource "aws_rds_cluster_parameter_group" "this" {
     value = "CONNECT,QUERY_DCL,QUERY_DDL"
   }
 
+  # Feeds the exported "slowquery" log (without it the export stays empty).
+  # (all three in the cluster parameter group, as AWS documents for Aurora MySQL)
+  # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DatabaseInsights.SlowSQL.html
+  parameter {
+    name  = "slow_query_log"
+    value = "1"
+  }
+
+  parameter {
+    name  = "long_query_time"
+    value = tostring(var.db_long_query_time)
+  }
+
+  # Write the slow query log to a file, which is what RDS exports.
+  parameter {
+    name  = "log_output"
+    value = "FILE"
+  }
+
   # Frozen Lambda containers keep their connection open; MySQL's default
   # 8-hour wait_timeout would keep a scale-to-zero instance from ever pausing.
   # Cluster-level default of an instance parameter; the service recycles its
@@ -46,8 +63,6 @@ resource "aws_rds_cluster_parameter_group" "this" {
     name  = "interactive_timeout"
     value = tostring(var.db_idle_connection_timeout)
   }
-
-  tags = local.tags
 }
 
 resource "aws_rds_cluster" "this" {
@@ -91,40 +106,48 @@ resource "aws_rds_cluster" "this" {
 
   enabled_cloudwatch_logs_exports = ["audit", "error", "slowquery"]
 
-  tags = local.tags
+  lifecycle {
+    # AWS applies patch (and, if enabled, minor) upgrades itself; a plan
+    # after one must not try to downgrade the cluster to the configured
+    # version. Upgrade on purpose by raising db_engine_version and removing
+    # this line for one apply, or with the RDS console/API.
+    ignore_changes = [engine_version]
+  }
 
   depends_on = [aws_cloudwatch_log_group.database]
 }
 
 resource "aws_rds_cluster_instance" "this" {
+  #checkov:skip=CKV_AWS_226:The default engine is an LTS release, on which AWS recommends automatic minor upgrades off (they may leave the LTS line); AWS still applies critical LTS patches; db_auto_minor_version_upgrade turns them on
   count = var.db_instance_count
 
   identifier          = "${local.name}-${count.index + 1}"
   cluster_identifier  = aws_rds_cluster.this.id
   engine              = aws_rds_cluster.this.engine
-  engine_version      = aws_rds_cluster.this.engine_version
   instance_class      = "db.serverless"
   publicly_accessible = false
 
-  auto_minor_version_upgrade            = true
+  # AWS recommends leaving it off on LTS releases: an automatic minor upgrade
+  # may move the cluster off the LTS line.
+  # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Update.SpecialVersions.html
+  auto_minor_version_upgrade            = var.db_auto_minor_version_upgrade
   performance_insights_enabled          = var.db_performance_insights_enabled
   performance_insights_kms_key_id       = var.db_performance_insights_enabled ? aws_kms_key.this.arn : null
   performance_insights_retention_period = var.db_performance_insights_enabled ? 7 : null
   monitoring_interval                   = var.db_monitoring_interval
   monitoring_role_arn                   = var.db_monitoring_interval > 0 ? aws_iam_role.rds_monitoring[0].arn : null
-
-  tags = local.tags
 }
 
-# Created here (not by RDS) so they get retention and encryption.
+# Created here (not by RDS) so they get retention and encryption. Enhanced
+# Monitoring's RDSOSMetrics group is not: it is one group per account and
+# region shared by every RDS instance, and RDS creates it with 30 days'
+# retention (USER_Monitoring.OS.html#USER_Monitoring.OS.retention).
 resource "aws_cloudwatch_log_group" "database" {
   for_each = toset(["audit", "error", "slowquery"])
 
   name              = "/aws/rds/cluster/${local.name}/${each.key}"
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.this.arn
-
-  tags = local.tags
 }
 
 ################################################################################
@@ -147,8 +170,6 @@ resource "aws_iam_role" "rds_monitoring" {
 
   name               = "${local.name}-rds-monitoring"
   assume_role_policy = data.aws_iam_policy_document.rds_monitoring_assume.json
-
-  tags = local.tags
 }
 
 resource "aws_iam_role_policy_attachment" "rds_monitoring" {

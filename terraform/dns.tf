@@ -13,8 +13,6 @@ resource "aws_acm_certificate" "this" {
   domain_name       = var.domain_name
   validation_method = "DNS"
 
-  tags = local.tags
-
   lifecycle {
     create_before_destroy = true
   }
@@ -55,8 +53,6 @@ resource "aws_api_gateway_domain_name" "this" {
     types           = ["REGIONAL"]
     ip_address_type = "dualstack" # IPv4 and IPv6: the AAAA record below resolves
   }
-
-  tags = local.tags
 }
 
 resource "aws_api_gateway_base_path_mapping" "this" {

@@ -1,11 +1,12 @@
 ################################################################################
 # GitHub Actions deploys through OIDC (no long-lived access keys)
 #
-# The role trusts only this repository's deploy environment (and, when
-# github_allow_main_branch is true, jobs on its main branch without an
-# environment). It may only run the release steps of CONTRACT.md: update the
-# functions' code, wait for it, invoke the migration job, publish a version,
-# move the `live` alias (and roll it back).
+# One deploy role per environment: it trusts only this repository's jobs in
+# the GitHub environment of the same name (and, when github_allow_main_branch
+# is true, jobs on its main branch without an environment). It may only make
+# the calls `python -m deploy` makes: update the functions' code, publish
+# versions, invoke the new migration and API versions, move the `live`
+# aliases (and roll them back), read the functions and their logs.
 ################################################################################
 
 locals {
@@ -13,26 +14,21 @@ locals {
   create_github_oidc       = var.github_oidc_provider_arn == null
   github_oidc_provider_arn = local.create_github_oidc ? aws_iam_openid_connect_provider.github[0].arn : var.github_oidc_provider_arn
 
+  github_environment = coalesce(var.github_environment, var.environment)
   github_subjects = concat(
-    ["repo:${var.github_repository}:environment:${var.github_environment}"],
+    ["repo:${var.github_repository}:environment:${local.github_environment}"],
     var.github_allow_main_branch ? ["repo:${var.github_repository}:ref:refs/heads/main"] : [],
   )
-
-  function_arns = {
-    for key, name in local.function_names :
-    key => "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${name}"
-  }
 }
 
-# One per account: pass github_oidc_provider_arn when it already exists.
+# One per account: the first environment's stack creates it, the second one
+# passes its ARN in github_oidc_provider_arn.
 # GitHub's certificate is trusted through AWS's own CA list; no thumbprint needed.
 resource "aws_iam_openid_connect_provider" "github" {
   count = local.create_github_oidc ? 1 : 0
 
   url            = "https://${local.github_oidc_host}"
   client_id_list = ["sts.amazonaws.com"]
-
-  tags = local.tags
 }
 
 data "aws_iam_policy_document" "deploy_assume" {
@@ -60,36 +56,57 @@ data "aws_iam_policy_document" "deploy_assume" {
 
 resource "aws_iam_role" "deploy" {
   name                 = "${local.name}-github-deploy"
-  description          = "GitHub Actions release steps for ${var.github_repository}"
+  description          = "GitHub Actions release steps for ${var.github_repository} (${local.github_environment})"
   assume_role_policy   = data.aws_iam_policy_document.deploy_assume.json
   max_session_duration = 3600
-
-  tags = local.tags
 }
 
 data "aws_iam_policy_document" "deploy" {
+  # UpdateFunctionCode, PublishVersion, ListVersionsByFunction, GetAlias and
+  # UpdateAlias are authorized against the function itself (the unqualified
+  # ARN), never against a version or alias ARN; GetFunction,
+  # GetFunctionConfiguration and Invoke take a Qualifier and are authorized
+  # against the qualified ARN when one is given.
+  # https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html
   statement {
-    sid = "UpdateAndPublishCode"
+    sid = "ReleaseCode"
     actions = [
       "lambda:UpdateFunctionCode",
+      "lambda:PublishVersion",
+      "lambda:ListVersionsByFunction",
+    ]
+    resources = values(local.function_arns)
+  }
+
+  statement {
+    sid = "ReadFunctionsAndVersions"
+    actions = [
       "lambda:GetFunction",
       "lambda:GetFunctionConfiguration",
-      "lambda:PublishVersion",
     ]
-    # Unqualified and qualified (version) ARNs of the three functions.
     resources = flatten([for arn in values(local.function_arns) : [arn, "${arn}:*"]])
   }
 
   statement {
-    sid       = "MoveLiveAlias"
+    sid       = "MoveLiveAliases"
     actions   = ["lambda:GetAlias", "lambda:UpdateAlias"]
-    resources = [aws_lambda_alias.live.arn]
+    resources = [for key in local.aliased_functions : local.function_arns[key]]
   }
 
+  # The migration job's new version (migrate) and the API's new version
+  # (the /healthz probe before promote), by version number.
   statement {
-    sid       = "RunMigrations"
+    sid       = "InvokeNewVersions"
     actions   = ["lambda:InvokeFunction"]
-    resources = [local.function_arns.migrate, "${local.function_arns.migrate}:*"]
+    resources = ["${local.function_arns.migrate}:*", "${local.function_arns.api}:*"]
+  }
+
+  # `python -m deploy logs`. CloudWatch Logs authorizes these against the
+  # log group ARN with its ":*" suffix.
+  statement {
+    sid       = "ReadFunctionLogs"
+    actions   = ["logs:FilterLogEvents", "logs:DescribeLogStreams"]
+    resources = [for name in values(local.function_names) : "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${name}:*"]
   }
 
   dynamic "statement" {
@@ -105,6 +122,6 @@ data "aws_iam_policy_document" "deploy" {
 
 resource "aws_iam_role_policy" "deploy" {
   name   = "release"
-  role   = aws_iam_role.deploy.id
+  role   = aws_iam_role.deploy.name
   policy = data.aws_iam_policy_document.deploy.json
 }

@@ -14,8 +14,6 @@ resource "aws_kms_key" "this" {
   rotation_period_in_days = 365
   deletion_window_in_days = var.kms_deletion_window_days
   policy                  = data.aws_iam_policy_document.kms.json
-
-  tags = local.tags
 }
 
 resource "aws_kms_alias" "this" {

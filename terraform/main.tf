@@ -26,6 +26,11 @@ locals {
     rotate  = "${local.name}-rotate"
   }
 
+  function_arns = {
+    for key, name in local.function_names :
+    key => "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${name}"
+  }
+
   db_port = 3306
 
   # The RDS-managed master secret ({"username","password"}), rotated by RDS.

@@ -5,8 +5,6 @@
 resource "aws_sns_topic" "alarms" {
   name              = "${local.name}-alarms"
   kms_master_key_id = aws_kms_key.this.arn
-
-  tags = local.tags
 }
 
 resource "aws_sns_topic_subscription" "email" {
@@ -18,139 +16,168 @@ resource "aws_sns_topic_subscription" "email" {
 }
 
 locals {
-  alarm_actions = [aws_sns_topic.alarms.arn]
-
   api_dimensions = {
     ApiName = aws_api_gateway_rest_api.this.name
     Stage   = aws_api_gateway_stage.this.stage_name
   }
+
+  # One connection per API container, plus the migration job and the rotation.
+  db_connections_threshold = coalesce(
+    var.alarm_db_connections_threshold,
+    (var.api_reserved_concurrency > 0 ? var.api_reserved_concurrency : 10) + 2,
+  )
+
+  # Every alarm of the stack; the key is the alarm name's suffix. statistic
+  # and extended_statistic exclude each other (null = not set).
+  alarms = {
+    api-5xx = {
+      description        = "API Gateway returned 5XX responses (the function failed, timed out or the database is down)"
+      namespace          = "AWS/ApiGateway"
+      metric             = "5XXError"
+      dimensions         = local.api_dimensions
+      statistic          = "Sum"
+      extended_statistic = null
+      period             = 300
+      evaluation_periods = 1
+      datapoints         = null
+      threshold          = var.alarm_api_5xx_threshold
+      comparison         = "GreaterThanOrEqualToThreshold"
+    }
+    api-latency-p99 = {
+      description        = "API Gateway p99 latency above ${var.alarm_api_p99_latency_ms} ms"
+      namespace          = "AWS/ApiGateway"
+      metric             = "Latency"
+      dimensions         = local.api_dimensions
+      statistic          = null
+      extended_statistic = "p99"
+      period             = 300
+      evaluation_periods = 3
+      datapoints         = 2
+      threshold          = var.alarm_api_p99_latency_ms
+      comparison         = "GreaterThanThreshold"
+    }
+    api-lambda-errors = {
+      description        = "The API function raised errors (unhandled exceptions, timeouts, out of memory)"
+      namespace          = "AWS/Lambda"
+      metric             = "Errors"
+      dimensions         = { FunctionName = local.function_names.api }
+      statistic          = "Sum"
+      extended_statistic = null
+      period             = 300
+      evaluation_periods = 1
+      datapoints         = null
+      threshold          = 1
+      comparison         = "GreaterThanOrEqualToThreshold"
+    }
+    api-lambda-throttles = {
+      description        = "The API function hit its concurrency limit (requests were throttled and answered 503)"
+      namespace          = "AWS/Lambda"
+      metric             = "Throttles"
+      dimensions         = { FunctionName = local.function_names.api }
+      statistic          = "Sum"
+      extended_statistic = null
+      period             = 300
+      evaluation_periods = 1
+      datapoints         = null
+      threshold          = 1
+      comparison         = "GreaterThanOrEqualToThreshold"
+    }
+    rotation-errors = {
+      description        = "The secret rotation function failed: the application secret may be stuck in AWSPENDING"
+      namespace          = "AWS/Lambda"
+      metric             = "Errors"
+      dimensions         = { FunctionName = local.function_names.rotate }
+      statistic          = "Sum"
+      extended_statistic = null
+      period             = 3600
+      evaluation_periods = 1
+      datapoints         = null
+      threshold          = 1
+      comparison         = "GreaterThanOrEqualToThreshold"
+    }
+    db-capacity = {
+      description        = "Aurora Serverless v2 near its maximum capacity (${var.db_max_capacity} ACU)"
+      namespace          = "AWS/RDS"
+      metric             = "ServerlessDatabaseCapacity"
+      dimensions         = { DBClusterIdentifier = aws_rds_cluster.this.cluster_identifier }
+      statistic          = "Maximum"
+      extended_statistic = null
+      period             = 300
+      evaluation_periods = 3
+      datapoints         = null
+      threshold          = var.db_max_capacity * 0.9
+      comparison         = "GreaterThanOrEqualToThreshold"
+    }
+    db-connections = {
+      description        = "Aurora connections above ${local.db_connections_threshold} (each API container holds one)"
+      namespace          = "AWS/RDS"
+      metric             = "DatabaseConnections"
+      dimensions         = { DBClusterIdentifier = aws_rds_cluster.this.cluster_identifier }
+      statistic          = "Maximum"
+      extended_statistic = null
+      period             = 300
+      evaluation_periods = 2
+      datapoints         = null
+      threshold          = local.db_connections_threshold
+      comparison         = "GreaterThanThreshold"
+    }
+  }
 }
 
-resource "aws_cloudwatch_metric_alarm" "api_5xx" {
-  alarm_name          = "${local.name}-api-5xx"
-  alarm_description   = "API Gateway returned 5XX responses (the function failed, timed out or the database is down)"
-  namespace           = "AWS/ApiGateway"
-  metric_name         = "5XXError"
-  dimensions          = local.api_dimensions
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = var.alarm_api_5xx_threshold
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = local.alarms
 
-  tags = local.tags
+  alarm_name          = "${local.name}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
+  extended_statistic  = each.value.extended_statistic
+  period              = each.value.period
+  evaluation_periods  = each.value.evaluation_periods
+  datapoints_to_alarm = each.value.datapoints
+  threshold           = each.value.threshold
+  comparison_operator = each.value.comparison
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
 }
 
-resource "aws_cloudwatch_metric_alarm" "api_latency_p99" {
-  alarm_name          = "${local.name}-api-latency-p99"
-  alarm_description   = "API Gateway p99 latency above ${var.alarm_api_p99_latency_ms} ms"
-  namespace           = "AWS/ApiGateway"
-  metric_name         = "Latency"
-  dimensions          = local.api_dimensions
-  extended_statistic  = "p99"
-  period              = 300
-  evaluation_periods  = 3
-  datapoints_to_alarm = 2
-  threshold           = var.alarm_api_p99_latency_ms
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  tags = local.tags
+# Addresses before the alarms became a for_each map.
+moved {
+  from = aws_cloudwatch_metric_alarm.api_5xx
+  to   = aws_cloudwatch_metric_alarm.this["api-5xx"]
 }
 
-resource "aws_cloudwatch_metric_alarm" "api_errors" {
-  alarm_name          = "${local.name}-api-lambda-errors"
-  alarm_description   = "The API function raised errors (unhandled exceptions, timeouts, out of memory)"
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.api.function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  tags = local.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.api_latency_p99
+  to   = aws_cloudwatch_metric_alarm.this["api-latency-p99"]
 }
 
-resource "aws_cloudwatch_metric_alarm" "api_throttles" {
-  alarm_name          = "${local.name}-api-lambda-throttles"
-  alarm_description   = "The API function hit its reserved concurrency (requests were throttled)"
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = aws_lambda_function.api.function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  tags = local.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.api_errors
+  to   = aws_cloudwatch_metric_alarm.this["api-lambda-errors"]
 }
 
-resource "aws_cloudwatch_metric_alarm" "rotation_errors" {
-  alarm_name          = "${local.name}-rotation-errors"
-  alarm_description   = "The secret rotation function failed: the application secret may be stuck in AWSPENDING"
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.rotate.function_name }
-  statistic           = "Sum"
-  period              = 3600
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  tags = local.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.api_throttles
+  to   = aws_cloudwatch_metric_alarm.this["api-lambda-throttles"]
 }
 
-resource "aws_cloudwatch_metric_alarm" "db_capacity" {
-  alarm_name          = "${local.name}-db-capacity"
-  alarm_description   = "Aurora Serverless v2 near its maximum capacity (${var.db_max_capacity} ACU)"
-  namespace           = "AWS/RDS"
-  metric_name         = "ServerlessDatabaseCapacity"
-  dimensions          = { DBClusterIdentifier = aws_rds_cluster.this.cluster_identifier }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 3
-  threshold           = var.db_max_capacity * 0.9
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  tags = local.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.rotation_errors
+  to   = aws_cloudwatch_metric_alarm.this["rotation-errors"]
 }
 
-resource "aws_cloudwatch_metric_alarm" "db_connections" {
-  alarm_name          = "${local.name}-db-connections"
-  alarm_description   = "Aurora connections above ${var.alarm_db_connections_threshold} (each API container holds one)"
-  namespace           = "AWS/RDS"
-  metric_name         = "DatabaseConnections"
-  dimensions          = { DBClusterIdentifier = aws_rds_cluster.this.cluster_identifier }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 2
-  threshold           = var.alarm_db_connections_threshold
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+moved {
+  from = aws_cloudwatch_metric_alarm.db_capacity
+  to   = aws_cloudwatch_metric_alarm.this["db-capacity"]
+}
 
-  tags = local.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.db_connections
+  to   = aws_cloudwatch_metric_alarm.this["db-connections"]
 }
 
 ################################################################################
@@ -194,10 +221,10 @@ resource "aws_cloudwatch_dashboard" "this" {
           region = local.region
           period = 300
           metrics = [
-            ["AWS/Lambda", "Errors", "FunctionName", aws_lambda_function.api.function_name, { stat = "Sum" }],
+            ["AWS/Lambda", "Errors", "FunctionName", local.function_names.api, { stat = "Sum" }],
             [".", "Throttles", ".", ".", { stat = "Sum" }],
             [".", "ConcurrentExecutions", ".", ".", { stat = "Maximum" }],
-            [".", "Errors", ".", aws_lambda_function.rotate.function_name, { stat = "Sum" }],
+            [".", "Errors", ".", local.function_names.rotate, { stat = "Sum" }],
           ]
         }
       },

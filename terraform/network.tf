@@ -12,7 +12,7 @@ resource "aws_vpc" "this" {
   enable_dns_support   = true # required by interface endpoints with private DNS
   enable_dns_hostnames = true
 
-  tags = merge(local.tags, { Name = local.name })
+  tags = { Name = local.name }
 }
 
 resource "aws_subnet" "private" {
@@ -23,13 +23,13 @@ resource "aws_subnet" "private" {
   cidr_block              = cidrsubnet(var.vpc_cidr, 4, count.index)
   map_public_ip_on_launch = false
 
-  tags = merge(local.tags, { Name = "${local.name}-private-${local.azs[count.index]}" })
+  tags = { Name = "${local.name}-private-${local.azs[count.index]}" }
 }
 
 resource "aws_route_table" "private" {
   vpc_id = aws_vpc.this.id
 
-  tags = merge(local.tags, { Name = "${local.name}-private" })
+  tags = { Name = "${local.name}-private" }
 }
 
 resource "aws_route_table_association" "private" {
@@ -43,7 +43,7 @@ resource "aws_route_table_association" "private" {
 resource "aws_default_security_group" "this" {
   vpc_id = aws_vpc.this.id
 
-  tags = merge(local.tags, { Name = "${local.name}-default-unused" })
+  tags = { Name = "${local.name}-default-unused" }
 }
 
 ################################################################################
@@ -56,16 +56,12 @@ resource "aws_flow_log" "this" {
   log_destination_type = "cloud-watch-logs"
   log_destination      = aws_cloudwatch_log_group.flow_logs.arn
   iam_role_arn         = aws_iam_role.flow_logs.arn
-
-  tags = local.tags
 }
 
 resource "aws_cloudwatch_log_group" "flow_logs" {
   name              = "/aws/vpc/${local.name}/flow-logs"
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.this.arn
-
-  tags = local.tags
 }
 
 data "aws_iam_policy_document" "flow_logs_assume" {
@@ -88,12 +84,15 @@ data "aws_iam_policy_document" "flow_logs_assume" {
 resource "aws_iam_role" "flow_logs" {
   name               = "${local.name}-flow-logs"
   assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
-
-  tags = local.tags
 }
 
+# What AWS documents for publishing flow logs to CloudWatch Logs (the log
+# group exists, so no CreateLogGroup). DescribeLogGroups has no resource-level
+# permissions: "*" is its only valid resource.
+# https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-cwl.html (IAM role for publishing flow logs)
 data "aws_iam_policy_document" "flow_logs" {
   statement {
+    sid = "DeliverToOwnLogGroup"
     actions = [
       "logs:CreateLogStream",
       "logs:PutLogEvents",
@@ -101,11 +100,17 @@ data "aws_iam_policy_document" "flow_logs" {
     ]
     resources = ["${aws_cloudwatch_log_group.flow_logs.arn}:*"]
   }
+
+  statement {
+    sid       = "FindLogGroup"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["*"]
+  }
 }
 
 resource "aws_iam_role_policy" "flow_logs" {
   name   = "deliver-flow-logs"
-  role   = aws_iam_role.flow_logs.id
+  role   = aws_iam_role.flow_logs.name
   policy = data.aws_iam_policy_document.flow_logs.json
 }
 
@@ -118,7 +123,7 @@ resource "aws_security_group" "lambda" {
   description = "Lambda functions: egress only to the database, the Secrets Manager endpoint and S3"
   vpc_id      = aws_vpc.this.id
 
-  tags = merge(local.tags, { Name = "${local.name}-lambda" })
+  tags = { Name = "${local.name}-lambda" }
 }
 
 resource "aws_security_group" "database" {
@@ -126,7 +131,7 @@ resource "aws_security_group" "database" {
   description = "Aurora: MySQL from the Lambda functions only"
   vpc_id      = aws_vpc.this.id
 
-  tags = merge(local.tags, { Name = "${local.name}-database" })
+  tags = { Name = "${local.name}-database" }
 }
 
 resource "aws_security_group" "endpoints" {
@@ -134,7 +139,7 @@ resource "aws_security_group" "endpoints" {
   description = "Interface VPC endpoints: HTTPS from the Lambda functions only"
   vpc_id      = aws_vpc.this.id
 
-  tags = merge(local.tags, { Name = "${local.name}-endpoints" })
+  tags = { Name = "${local.name}-endpoints" }
 }
 
 resource "aws_vpc_security_group_egress_rule" "lambda_to_database" {
@@ -144,8 +149,6 @@ resource "aws_vpc_security_group_egress_rule" "lambda_to_database" {
   from_port                    = local.db_port
   to_port                      = local.db_port
   referenced_security_group_id = aws_security_group.database.id
-
-  tags = local.tags
 }
 
 resource "aws_vpc_security_group_egress_rule" "lambda_to_endpoints" {
@@ -155,8 +158,6 @@ resource "aws_vpc_security_group_egress_rule" "lambda_to_endpoints" {
   from_port                    = 443
   to_port                      = 443
   referenced_security_group_id = aws_security_group.endpoints.id
-
-  tags = local.tags
 }
 
 resource "aws_vpc_security_group_egress_rule" "lambda_to_s3" {
@@ -166,8 +167,6 @@ resource "aws_vpc_security_group_egress_rule" "lambda_to_s3" {
   from_port         = 443
   to_port           = 443
   prefix_list_id    = aws_vpc_endpoint.s3.prefix_list_id
-
-  tags = local.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "database_from_lambda" {
@@ -177,8 +176,6 @@ resource "aws_vpc_security_group_ingress_rule" "database_from_lambda" {
   from_port                    = local.db_port
   to_port                      = local.db_port
   referenced_security_group_id = aws_security_group.lambda.id
-
-  tags = local.tags
 }
 
 resource "aws_vpc_security_group_ingress_rule" "endpoints_from_lambda" {
@@ -188,8 +185,6 @@ resource "aws_vpc_security_group_ingress_rule" "endpoints_from_lambda" {
   from_port                    = 443
   to_port                      = 443
   referenced_security_group_id = aws_security_group.lambda.id
-
-  tags = local.tags
 }
 
 ################################################################################
@@ -203,7 +198,7 @@ resource "aws_vpc_endpoint" "s3" {
   route_table_ids   = [aws_route_table.private.id]
   policy            = data.aws_iam_policy_document.s3_endpoint.json
 
-  tags = merge(local.tags, { Name = "${local.name}-s3" })
+  tags = { Name = "${local.name}-s3" }
 }
 
 # Only the image bucket is reachable through the endpoint (the functions need
@@ -234,6 +229,51 @@ resource "aws_vpc_endpoint" "secretsmanager" {
   private_dns_enabled = true
   subnet_ids          = aws_subnet.private[*].id
   security_group_ids  = [aws_security_group.endpoints.id]
+  policy              = data.aws_iam_policy_document.secretsmanager_endpoint.json
 
-  tags = merge(local.tags, { Name = "${local.name}-secretsmanager" })
+  tags = { Name = "${local.name}-secretsmanager" }
+}
+
+# Only this stack's two secrets are reachable through the endpoint, only by
+# principals of this account, only with the calls the functions make.
+# GetRandomPassword acts on no secret: it gets its own statement on "*".
+data "aws_iam_policy_document" "secretsmanager_endpoint" {
+  statement {
+    sid = "ThisStacksSecretsOnly"
+    actions = [
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:PutSecretValue",
+      "secretsmanager:UpdateSecretVersionStage",
+    ]
+    resources = [aws_secretsmanager_secret.app.arn, local.master_secret_arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:PrincipalAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  statement {
+    sid       = "GeneratePasswords"
+    actions   = ["secretsmanager:GetRandomPassword"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:PrincipalAccount"
+      values   = [local.account_id]
+    }
+  }
 }

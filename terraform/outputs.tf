@@ -12,6 +12,11 @@ output "api_id" {
   value       = aws_api_gateway_rest_api.this.id
 }
 
+output "api_base_url" {
+  description = "Base URL clients and the smoke test use (API_BASE_URL): the custom domain when set, else the stage's invoke URL."
+  value       = try("https://${aws_api_gateway_domain_name.this[0].domain_name}", aws_api_gateway_stage.this.invoke_url)
+}
+
 output "api_stage_name" {
   description = "Name of the API stage."
   value       = aws_api_gateway_stage.this.stage_name
@@ -37,27 +42,32 @@ output "custom_domain_target" {
 
 output "api_function_name" {
   description = "Name of the API function (API_FUNCTION_NAME for `python -m deploy`)."
-  value       = aws_lambda_function.api.function_name
+  value       = aws_lambda_function.this["api"].function_name
 }
 
 output "migrate_function_name" {
   description = "Name of the migration job function (MIGRATE_FUNCTION_NAME)."
-  value       = aws_lambda_function.migrate.function_name
+  value       = aws_lambda_function.this["migrate"].function_name
 }
 
 output "rotate_function_name" {
   description = "Name of the secret rotation function (ROTATE_FUNCTION_NAME)."
-  value       = aws_lambda_function.rotate.function_name
+  value       = aws_lambda_function.this["rotate"].function_name
 }
 
 output "api_alias_name" {
-  description = "Alias of the API function that API Gateway invokes (moved by the release pipeline)."
-  value       = aws_lambda_alias.live.name
+  description = "Alias of the API and rotation functions that API Gateway and Secrets Manager invoke (moved by the release pipeline)."
+  value       = aws_lambda_alias.live["api"].name
 }
 
 output "api_alias_arn" {
-  description = "ARN of the live alias."
-  value       = aws_lambda_alias.live.arn
+  description = "ARN of the API function's live alias."
+  value       = aws_lambda_alias.live["api"].arn
+}
+
+output "rotate_alias_arn" {
+  description = "ARN of the rotation function's live alias (the secret's rotation_lambda_arn)."
+  value       = aws_lambda_alias.live["rotate"].arn
 }
 
 ################################################################################
@@ -112,11 +122,11 @@ output "dashboard_name" {
 ################################################################################
 
 output "deploy_role_arn" {
-  description = "Role the GitHub deploy workflow assumes through OIDC (aws-actions/configure-aws-credentials role-to-assume)."
+  description = "This environment's deploy role (AWS_DEPLOY_ROLE_ARN): the GitHub environment's jobs assume it through OIDC."
   value       = aws_iam_role.deploy.arn
 }
 
 output "github_oidc_provider_arn" {
-  description = "ARN of the GitHub OIDC provider used by the deploy role (created here or passed in)."
+  description = "ARN of the GitHub OIDC provider used by the deploy role (created here or passed in): the second environment's github_oidc_provider_arn."
   value       = local.github_oidc_provider_arn
 }

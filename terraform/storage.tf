@@ -8,8 +8,6 @@ resource "aws_s3_bucket" "images" {
   #checkov:skip=CKV2_AWS_62:No consumer of S3 event notifications; the API writes the row and the object itself
   bucket_prefix = "${local.name}-images-"
   force_destroy = var.images_force_destroy
-
-  tags = local.tags
 }
 
 resource "aws_s3_bucket_public_access_block" "images" {
@@ -69,6 +67,21 @@ resource "aws_s3_bucket_lifecycle_configuration" "images" {
 
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
+    }
+  }
+
+  # A deleted image leaves a delete marker; once its noncurrent versions have
+  # expired, the marker alone is removed too. S3 takes this in a rule of its
+  # own (it may not share a rule with a days-based expiration).
+  # https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configuration-examples.html
+  rule {
+    id     = "expired-delete-markers"
+    status = "Enabled"
+
+    filter {}
+
+    expiration {
+      expired_object_delete_marker = true
     }
   }
 

@@ -14,13 +14,12 @@ variable "name" {
 }
 
 variable "environment" {
-  description = "Environment name (prod, staging, ...): part of every resource name."
+  description = "Environment name (staging, production, ...): part of every resource name, so two environments can share an account and region; also the default GitHub environment the deploy role trusts."
   type        = string
-  default     = "prod"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.environment))
-    error_message = "environment: 2-10 lowercase letters or digits, starting with a letter."
+    condition     = can(regex("^[a-z][a-z0-9]{1,11}$", var.environment))
+    error_message = "environment: 2-12 lowercase letters or digits, starting with a letter."
   }
 }
 
@@ -95,9 +94,31 @@ variable "az_count" {
 ################################################################################
 
 variable "db_engine_version" {
-  description = "Aurora MySQL version (8.0-compatible, 3.x). Scale to zero (db_min_capacity = 0) needs 3.08.0 or later."
+  description = "Aurora MySQL version at creation (8.0-compatible, 3.x; default: the 3.10 long-term support line). Scale to zero (db_min_capacity = 0) needs 3.08.0 or later. Later changes are ignored (AWS upgrades patch levels itself)."
   type        = string
-  default     = "8.0.mysql_aurora.3.08.2"
+  default     = "8.0.mysql_aurora.3.10.0"
+
+  validation {
+    condition     = can(regex("^8\\.0\\.mysql_aurora\\.3\\.\\d{2}\\.\\d+$", var.db_engine_version))
+    error_message = "db_engine_version must look like 8.0.mysql_aurora.3.MM.P (Aurora MySQL 3)."
+  }
+}
+
+variable "db_auto_minor_version_upgrade" {
+  description = "Let AWS move the instances to newer minor versions in the maintenance window. Off by default: on an LTS release AWS recommends it off (it may leave the LTS line); critical LTS patches are applied either way."
+  type        = bool
+  default     = false
+}
+
+variable "db_long_query_time" {
+  description = "Seconds after which a statement goes to the exported slow query log."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.db_long_query_time > 0 && var.db_long_query_time <= 3600
+    error_message = "db_long_query_time must be between 0 (exclusive) and 3600 seconds."
+  }
 }
 
 variable "db_name" {
@@ -294,13 +315,67 @@ variable "api_memory_size" {
 }
 
 variable "api_reserved_concurrency" {
-  description = "Reserved concurrency of the API function: caps its containers and so the database connections (one each). -1 = unreserved (new accounts with a concurrency quota of 10 cannot reserve any)."
+  description = "Reserved concurrency of the API function: caps its containers and so the database connections (one each). -1 = none (default: a new account's concurrency quota of 10 leaves nothing to reserve, since AWS keeps 10 unreserved)."
   type        = number
-  default     = 20
+  default     = -1
 
   validation {
     condition     = var.api_reserved_concurrency == -1 || var.api_reserved_concurrency >= 1
-    error_message = "api_reserved_concurrency must be -1 (unreserved) or at least 1."
+    error_message = "api_reserved_concurrency must be -1 (none) or at least 1."
+  }
+}
+
+variable "migrate_reserved_concurrency" {
+  description = "Reserved concurrency of the migration job (1 = one at a time; the job also takes a database lock). -1 = none (default, see api_reserved_concurrency)."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.migrate_reserved_concurrency == -1 || var.migrate_reserved_concurrency >= 1
+    error_message = "migrate_reserved_concurrency must be -1 (none) or at least 1."
+  }
+}
+
+variable "rotate_reserved_concurrency" {
+  description = "Reserved concurrency of the rotation function (Secrets Manager runs one rotation at a time). -1 = none (default, see api_reserved_concurrency)."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.rotate_reserved_concurrency == -1 || var.rotate_reserved_concurrency >= 1
+    error_message = "rotate_reserved_concurrency must be -1 (none) or at least 1."
+  }
+}
+
+variable "api_snap_start" {
+  description = "SnapStart on the API function's published versions (python3.12 and later; costs a snapshot cache charge per version and a restore charge per cold start; not with provisioned concurrency)."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.api_snap_start || try(tonumber(trimprefix(var.lambda_runtime, "python3.")) >= 12, false)
+    error_message = "api_snap_start needs a python3.12 or later runtime (lambda_runtime)."
+  }
+
+  validation {
+    condition     = !var.api_snap_start || var.api_provisioned_concurrency == 0
+    error_message = "api_snap_start and api_provisioned_concurrency exclude each other (Lambda does not support both on one function)."
+  }
+}
+
+variable "api_provisioned_concurrency" {
+  description = "Provisioned concurrency on the API's live alias (warm containers, billed while provisioned); 0 = none. Not with api_snap_start."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.api_provisioned_concurrency >= 0
+    error_message = "api_provisioned_concurrency must be 0 (none) or more."
+  }
+
+  validation {
+    condition     = var.api_reserved_concurrency == -1 || var.api_provisioned_concurrency <= var.api_reserved_concurrency
+    error_message = "api_provisioned_concurrency cannot exceed api_reserved_concurrency."
   }
 }
 
@@ -354,15 +429,30 @@ variable "stage_name" {
 }
 
 variable "api_throttling_rate_limit" {
-  description = "Steady-state requests per second allowed on the stage (all methods)."
+  description = "Steady-state requests per second allowed on the stage (all methods); beyond it clients get 429 + Retry-After."
   type        = number
   default     = 50
+
+  validation {
+    condition     = var.api_throttling_rate_limit > 0
+    error_message = "api_throttling_rate_limit must be positive."
+  }
 }
 
 variable "api_throttling_burst_limit" {
-  description = "Burst of requests allowed on the stage above the rate limit."
+  description = "Requests the stage accepts at once (token bucket size). At most api_reserved_concurrency: a request the function cannot take is throttled by Lambda, which API Gateway reports as a failed integration (503 here). Default 10: a new account's whole concurrency quota."
   type        = number
-  default     = 100
+  default     = 10
+
+  validation {
+    condition     = var.api_throttling_burst_limit >= 1
+    error_message = "api_throttling_burst_limit must be at least 1."
+  }
+
+  validation {
+    condition     = var.api_reserved_concurrency == -1 || var.api_throttling_burst_limit <= var.api_reserved_concurrency
+    error_message = "api_throttling_burst_limit must not exceed api_reserved_concurrency."
+  }
 }
 
 variable "api_logging_level" {
@@ -377,7 +467,7 @@ variable "api_logging_level" {
 }
 
 variable "manage_api_gateway_account" {
-  description = "Create API Gateway's account-level CloudWatch Logs role (one per account and region); false if another stack manages it."
+  description = "Create API Gateway's account-level CloudWatch Logs role and setting (one per account and region). With two environments in one account and region, exactly one stack sets true (see README.md, Environments)."
   type        = bool
   default     = true
 }
@@ -432,9 +522,14 @@ variable "alarm_api_p99_latency_ms" {
 }
 
 variable "alarm_db_connections_threshold" {
-  description = "Aurora connections above which the connections alarm fires (keep it near api_reserved_concurrency + 2)."
+  description = "Aurora connections above which the connections alarm fires; null = one per API container plus the migration job and the rotation: api_reserved_concurrency + 2, or 10 + 2 without a reservation (a new account's concurrency quota)."
   type        = number
-  default     = 40
+  default     = null
+
+  validation {
+    condition     = var.alarm_db_connections_threshold == null || try(var.alarm_db_connections_threshold >= 1, false)
+    error_message = "alarm_db_connections_threshold must be null or at least 1."
+  }
 }
 
 ################################################################################
@@ -452,9 +547,9 @@ variable "github_repository" {
 }
 
 variable "github_environment" {
-  description = "GitHub environment of the deploy job (its OIDC subject is repo:<owner>/<repo>:environment:<name>)."
+  description = "GitHub environment whose jobs may assume the deploy role (OIDC subject repo:<owner>/<repo>:environment:<name>); null = the value of environment."
   type        = string
-  default     = "production"
+  default     = null
 }
 
 variable "github_allow_main_branch" {
@@ -464,7 +559,7 @@ variable "github_allow_main_branch" {
 }
 
 variable "github_oidc_provider_arn" {
-  description = "ARN of an existing GitHub OIDC provider in the account (there can be only one); null = create it."
+  description = "ARN of an existing GitHub OIDC provider (one per account): set it in the second environment's stack to the first's github_oidc_provider_arn output; null = this stack creates it."
   type        = string
   default     = null
 }

@@ -17,12 +17,12 @@ terraform {
 
   ##############################################################################
   # Remote state (recommended): an S3 bucket created once per account, see
-  # README.md "First deploy". Copy this block to backend.tf (or pass
-  # -backend-config) and run `terraform init -migrate-state`.
+  # README.md "First deploy". Copy this block without `key` to a git-ignored
+  # backend.tf and give each environment its own state key:
+  #   terraform init -backend-config="key=inventory-api/<environment>/terraform.tfstate"
   #
   # backend "s3" {
   #   bucket       = "<account-id>-terraform-state"
-  #   key          = "inventory-api/prod/terraform.tfstate"
   #   region       = "eu-west-1"
   #   encrypt      = true
   #   kms_key_id   = "alias/terraform-state"

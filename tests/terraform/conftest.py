@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.terraform.harness import terraform, tfconfig
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-TERRAFORM_DIR = REPO_ROOT / "terraform"
+from tests.terraform.harness import render, terraform, tfconfig
+from tests.terraform.harness.repo import SUMMARY, TERRAFORM_DIR
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +29,24 @@ def tf_config() -> tfconfig.Config:
 def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A TF_CLI_CONFIG_FILE whose dev_overrides serve the committed AWS provider schema."""
     return terraform.cli_config(tmp_path_factory.mktemp("terraform-cli"))
+
+
+@pytest.fixture(scope="session")
+def lambda_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small zip for var.package_path (filebase64sha256 needs a file)."""
+    path = tmp_path_factory.mktemp("package") / "lambda.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("service/__init__.py", "")
+    return path
+
+
+@pytest.fixture(scope="session")
+def stack(cli_config, tmp_path_factory, lambda_package) -> render.Run:
+    """terraform/ with default inputs (staging), applied by real Terraform to a mocked AWS."""
+    values = render.default_variables("staging", lambda_package)
+    run = render.run(TERRAFORM_DIR, cli_config, tmp_path_factory.mktemp("stack"), values)
+    assert run.status == "pass", run.describe()
+    return run
 
 
 @pytest.fixture
@@ -55,3 +72,11 @@ def tf_copy(tmp_path: Path) -> Callable[..., Path]:
         return copy
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what the IAM checks verified, also without ``-s``."""
+    if SUMMARY:
+        terminalreporter.section("terraform checks")
+        for line in SUMMARY:
+            terminalreporter.write_line(line)

@@ -1,77 +1,55 @@
-"""Cross-checks between the code (CONTRACT.md, service/) and terraform/."""
+"""Cross-checks between the code (service/, deploy/) and terraform/, on the rendered stack."""
 
 from __future__ import annotations
 
-import re
+import json
 
 import pytest
 
-from tests.terraform import contract
-from tests.terraform.conftest import REPO_ROOT
-from tests.terraform.harness import codescan, tfconfig
+from tests.terraform import facts
+from tests.terraform.harness import codescan, render
+from tests.terraform.harness.repo import REPO_ROOT
 
 SERVICE_DIR = REPO_ROOT / "service"
-_LOCAL_REF = re.compile(r"^\$\{local\.(\w+)\}$")
+FUNCTIONS = sorted(facts.HANDLERS)
 
 
-def function_env(cfg: tfconfig.Config, function: str) -> set[str]:
+def functions(run: render.Run) -> dict[str, dict]:
+    """Rendered functions by key (api / migrate / rotate)."""
+    return {r["index"]: r["values"] for r in run.by_type("aws_lambda_function")}
+
+
+def function_env(run: render.Run, key: str) -> set[str]:
     """Names of the environment variables Terraform sets on a function."""
-    variables = cfg.resource(f"aws_lambda_function.{function}")["environment"][0]["variables"]
-    if isinstance(variables, str) and (m := _LOCAL_REF.match(variables)):
-        variables = cfg.locals[m.group(1)]
-    assert isinstance(variables, dict), (
-        f"{function}: environment must be a literal map: {variables!r}"
-    )
-    return set(variables)
-
-
-def granted(cfg: tfconfig.Config) -> dict[str, set[str]]:
-    """Allowed actions per role (resource name of the aws_iam_role)."""
-    return {
-        role: {a for st in statements if st.effect == "Allow" for a in st.actions}
-        for role, statements in tfconfig.role_statements(cfg).items()
-    }
-
-
-def iam_problems(cfg: tfconfig.Config) -> list[str]:
-    """Contract actions missing from a role, or granted beyond it without a documented reason."""
-    problems = tfconfig.wildcard_action_problems(cfg)
-    actions = granted(cfg)
-    for role, needed in contract.ACTIONS.items():
-        have = actions.get(role, set())
-        problems += [f"role {role}: missing {a}" for a in sorted(needed - have)]
-        platform = contract.PLATFORM_ACTIONS if role != "deploy" else set()
-        extra = have - needed - platform - {a for (r, a) in contract.EXTRA_ACTIONS if r == role}
-        problems += [f"role {role}: {a} is not in the contract" for a in sorted(extra)]
-    return problems
+    return set(functions(run)[key]["environment"][0]["variables"])
 
 
 ################################################################################
-# Handlers
+# Handlers and roles
 ################################################################################
 
 
-def test_functions_use_the_contract_handlers(tf_config):
-    handlers = {
-        name: body["handler"] for name, body in tf_config.resources["aws_lambda_function"].items()
-    }
+def test_functions_use_the_code_handlers(stack):
+    handlers = {key: fn["handler"] for key, fn in functions(stack).items()}
 
-    assert handlers == contract.HANDLERS
+    assert handlers == facts.HANDLERS
 
 
-def test_functions_run_under_their_own_role(tf_config):
+def test_functions_run_under_their_own_role(stack):
     roles = {
-        name: body["role"] for name, body in tf_config.resources["aws_lambda_function"].items()
+        r["index"]: r["values"]["arn"]
+        for r in stack.by_type("aws_iam_role")
+        if r["name"] == "lambda"
     }
+    used = {key: fn["role"] for key, fn in functions(stack).items()}
 
-    assert roles == {name: f"${{aws_iam_role.{name}.arn}}" for name in contract.HANDLERS}
+    assert used == roles
+    assert len(set(used.values())) == 3
 
 
-@pytest.mark.parametrize("function", sorted(contract.HANDLERS))
-def test_handler_exists_in_the_package(tf_config, function):
-    if not (SERVICE_DIR / "__init__.py").is_file():
-        pytest.skip("service/ is not in this tree yet (runtime branch not merged)")
-    handler = tf_config.resource(f"aws_lambda_function.{function}")["handler"]
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_handler_exists_in_the_package(stack, function):
+    handler = functions(stack)[function]["handler"]
     module, _, attr = handler.rpartition(".")
 
     path = codescan.module_path(REPO_ROOT, module)
@@ -85,21 +63,19 @@ def test_handler_exists_in_the_package(tf_config, function):
 ################################################################################
 
 
-@pytest.mark.parametrize("function", sorted(contract.HANDLERS))
-def test_function_env_is_exactly_the_contract_set(tf_config, function):
-    expected = contract.ENV[function]
-
-    assert function_env(tf_config, function) == set(expected)
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_function_env_is_exactly_what_the_code_declares(stack, function):
+    assert function_env(stack, function) == set(facts.ENV[function])
 
 
-def test_no_local_only_variable_on_lambda(tf_config):
-    for function in contract.HANDLERS:
-        assert function_env(tf_config, function) & contract.LOCAL_ONLY_ENV == set(), function
+def test_no_local_only_variable_on_lambda(stack):
+    for function in FUNCTIONS:
+        assert function_env(stack, function) & facts.LOCAL_ONLY_ENV == set(), function
 
 
-def test_every_variable_the_code_reads_is_set_by_terraform(tf_config):
-    all_set = set().union(*(function_env(tf_config, f) for f in contract.HANDLERS))
-    allowed = all_set | contract.LOCAL_ONLY_ENV | contract.LAMBDA_RUNTIME_ENV
+def test_every_variable_the_code_reads_is_set_by_terraform(stack):
+    all_set = set().union(*(function_env(stack, f) for f in FUNCTIONS))
+    allowed = all_set | facts.LOCAL_ONLY_ENV | facts.LAMBDA_RUNTIME_ENV
 
     unset = {
         path: sorted(names - allowed)
@@ -110,51 +86,78 @@ def test_every_variable_the_code_reads_is_set_by_terraform(tf_config):
     assert unset == {}
 
 
-def test_no_password_in_environment_or_secret_version(tf_config):
-    for function in contract.HANDLERS:
-        assert not any("PASSWORD" in n for n in function_env(tf_config, function))
-    initial = tf_config.resource("aws_secretsmanager_secret_version.app_initial")["secret_string"]
-    keys = set(re.findall(r"(\w+)\s*=", initial))
+def test_no_password_in_environment_or_bootstrap_secret(stack):
+    bootstrap = json.loads(
+        stack.resource("aws_secretsmanager_secret_version.app_initial")["values"]["secret_string"]
+    )
 
-    # CONTRACT.md: {"engine","host","port","dbname","username":"app"}, no password.
-    assert keys == {"engine", "host", "port", "dbname", "username"}, initial
-    assert re.search(r'username\s*=\s*"app"', initial), initial
+    for function in FUNCTIONS:
+        assert not any("PASSWORD" in n for n in function_env(stack, function))
+    # The migration job adds the password; the rotation alternates app / app_clone.
+    assert set(bootstrap) == {"engine", "host", "port", "dbname", "username"}
+    assert bootstrap["username"] == "app"
+
+
+def test_env_check_sees_a_missing_variable(tf_copy, cli_config, tmp_path, lambda_package):
+    copy = tf_copy(
+        {
+            "lambda.tf": [
+                (
+                    "    IMAGE_URL_EXPIRES            = tostring(var.image_url_expires_seconds)\n",
+                    "",
+                )
+            ]
+        }
+    )
+    run = render.run(
+        copy, cli_config, tmp_path / "work", render.default_variables("staging", lambda_package)
+    )
+
+    assert set(facts.ENV["api"]) - function_env(run, "api") == {"IMAGE_URL_EXPIRES"}
 
 
 ################################################################################
-# VPC endpoints for every AWS service the code calls
+# Network paths for every AWS service the functions call
 ################################################################################
 
 
-def test_every_called_service_has_a_vpc_endpoint_or_a_reason(tf_config):
-    called = set(contract.SERVICES)
-    for services in codescan.boto3_services(SERVICE_DIR).values():
-        called |= services
+def test_every_called_service_has_a_vpc_endpoint_or_a_reason(stack):
+    calls, _ = codescan.aws_calls(REPO_ROOT, ["service"])
+    called = {c.service for c in calls}
     endpoints = {
-        body["service_name"].rsplit(".", 1)[-1]
-        for body in tf_config.resources["aws_vpc_endpoint"].values()
+        r["values"]["service_name"].rsplit(".", 1)[-1] for r in stack.by_type("aws_vpc_endpoint")
     }
 
-    missing = called - endpoints - set(contract.NO_ENDPOINT_NEEDED)
+    assert called >= {"s3", "secretsmanager"}
+    assert called - endpoints - set(facts.NO_ENDPOINT_NEEDED) == set()
 
-    assert missing == set(), f"no VPC endpoint (and no NAT): {sorted(missing)}"
 
-
-def test_secretsmanager_endpoint_is_private_and_open_to_functions_only(tf_config):
-    endpoint = tf_config.resource("aws_vpc_endpoint.secretsmanager")
-    ingress = tf_config.resources["aws_vpc_security_group_ingress_rule"]
-    to_endpoints = [
-        r
-        for r in ingress.values()
-        if r["security_group_id"] == "${aws_security_group.endpoints.id}"
+def test_secretsmanager_endpoint_is_private_and_open_to_functions_only(stack):
+    endpoint = stack.resource("aws_vpc_endpoint.secretsmanager")["values"]
+    rules = [
+        r["values"]
+        for r in stack.by_type("aws_vpc_security_group_ingress_rule")
+        if r["name"] == "endpoints_from_lambda"
     ]
 
     assert endpoint["vpc_endpoint_type"] == "Interface"
     assert endpoint["private_dns_enabled"] is True
-    assert endpoint["security_group_ids"] == ["${aws_security_group.endpoints.id}"]
-    assert [
-        (r["from_port"], r["to_port"], r["referenced_security_group_id"]) for r in to_endpoints
-    ] == [(443, 443, "${aws_security_group.lambda.id}")]
+    assert [(r["from_port"], r["to_port"]) for r in rules] == [(443, 443)]
+
+
+def test_endpoint_policies_name_only_this_stacks_resources(stack):
+    secret = stack.resource("aws_secretsmanager_secret.app")["values"]["arn"]
+    master = stack.resource("aws_rds_cluster.this")["values"]["master_user_secret"][0]["secret_arn"]
+    bucket = stack.resource("aws_s3_bucket.images")["values"]["arn"]
+    docs = {d["name"]: d["values"] for d in stack.by_type("aws_iam_policy_document")}
+
+    def resources(name: str) -> set[str]:
+        return {r for st in docs[name]["statement"] for r in st["resources"]}
+
+    assert resources("secretsmanager_endpoint") == {secret, master, "*"}
+    star = [st for st in docs["secretsmanager_endpoint"]["statement"] if "*" in st["resources"]]
+    assert [st["actions"] for st in star] == [["secretsmanager:GetRandomPassword"]]
+    assert resources("s3_endpoint") == {f"{bucket}/*"}
 
 
 def test_database_reachable_only_from_functions(tf_config):
@@ -169,17 +172,6 @@ def test_database_reachable_only_from_functions(tf_config):
     assert tf_config.locals["db_port"] == 3306
 
 
-def test_s3_endpoint_policy_is_limited_to_the_image_bucket(tf_config):
-    doc = tf_config.data_source("aws_iam_policy_document.s3_endpoint")
-    resources = {r for st in doc["statement"] for r in st["resources"]}
-
-    assert (
-        tf_config.resource("aws_vpc_endpoint.s3")["policy"]
-        == "${data.aws_iam_policy_document.s3_endpoint.json}"
-    )
-    assert resources == {"${aws_s3_bucket.images.arn}/*"}
-
-
 def test_no_internet_or_nat_gateway(tf_config):
     forbidden = {
         "aws_internet_gateway",
@@ -191,134 +183,8 @@ def test_no_internet_or_nat_gateway(tf_config):
     assert forbidden & set(tf_config.resources) == set()
 
 
-################################################################################
-# IAM: every action the code needs, nothing else, no wildcard actions
-################################################################################
-
-
-def test_iam_grants_the_contract_actions_and_no_more(tf_config):
-    assert iam_problems(tf_config) == []
-
-
-def test_star_resources_only_where_iam_has_no_resource_level_permissions(tf_config):
-    offending = [
-        f"{role}: {st.sid} {a}"
-        for role, statements in tfconfig.role_statements(tf_config).items()
-        for st in statements
-        if "*" in st.resources
-        for a in st.actions
-        if a not in contract.STAR_RESOURCE_ACTIONS
-    ]
-
-    assert offending == []
-
-
-def test_api_reads_only_the_app_secret(tf_config):
-    api = tfconfig.role_statements(tf_config)["api"]
-    secret_resources = {
-        r
-        for st in api
-        if any(a.startswith("secretsmanager:") for a in st.actions)
-        for r in st.resources
-    }
-
-    assert secret_resources == {"${aws_secretsmanager_secret.app.arn}"}
-
-
-def test_deploy_role_invokes_only_the_migration_job(tf_config):
-    deploy = tfconfig.role_statements(tf_config)["deploy"]
-    invoke = {r for st in deploy if "lambda:InvokeFunction" in st.actions for r in st.resources}
-
-    assert invoke == {"${local.function_arns.migrate}", "${local.function_arns.migrate}:*"}
-
-
-################################################################################
-# A broken copy must fail
-################################################################################
-
-
-@pytest.mark.parametrize(
-    ("edits", "problem"),
-    [
-        pytest.param(
-            {
-                "iam.tf": [
-                    (
-                        '    sid       = "ReadAppSecret"\n'
-                        '    actions   = ["secretsmanager:GetSecretValue"]',
-                        '    sid       = "ReadAppSecret"\n    actions   = ["secretsmanager:Get*"]',
-                    )
-                ]
-            },
-            "role api (api/ReadAppSecret): wildcard action secretsmanager:Get*",
-            id="wildcard-action",
-        ),
-        pytest.param(
-            {
-                "iam.tf": [
-                    (
-                        'actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]',
-                        'actions   = ["s3:*"]',
-                    )
-                ]
-            },
-            "role api (api/ImageObjects): wildcard action s3:*",
-            id="service-wildcard-action",
-        ),
-        pytest.param(
-            {
-                "github.tf": [
-                    (
-                        '    actions   = ["lambda:InvokeFunction"]\n',
-                        '    actions   = ["lambda:GetFunction"]\n',
-                    )
-                ]
-            },
-            "role deploy: missing lambda:InvokeFunction",
-            id="missing-contract-action",
-        ),
-        pytest.param(
-            {
-                "iam.tf": [
-                    (
-                        '"secretsmanager:UpdateSecretVersionStage",',
-                        '"secretsmanager:UpdateSecretVersionStage",\n'
-                        '      "secretsmanager:DeleteSecret",',
-                    )
-                ]
-            },
-            "role rotate: secretsmanager:DeleteSecret is not in the contract",
-            id="action-beyond-contract",
-        ),
-    ],
-)
-def test_iam_check_fails_on_broken_copy(tf_copy, edits, problem):
-    broken = tfconfig.load(tf_copy(edits))
-
-    assert problem in iam_problems(broken)
-
-
-def test_env_check_fails_on_missing_variable(tf_copy):
-    broken = tfconfig.load(
-        tf_copy(
-            {
-                "lambda.tf": [
-                    (
-                        "    IMAGE_URL_EXPIRES            ="
-                        " tostring(var.image_url_expires_seconds)\n",
-                        "",
-                    )
-                ]
-            }
-        )
-    )
-
-    assert function_env(broken, "api") != set(contract.ENV["api"])
-    assert contract.ENV["api"] - function_env(broken, "api") == {"IMAGE_URL_EXPIRES"}
-
-
 def test_codescan_sees_handlers_env_reads_and_clients(tmp_path):
-    # The real checks above scan service/; prove the scanner finds (and misses) what it should.
+    # The real checks scan service/; prove the scanner finds (and misses) what it should.
     pkg = tmp_path / "service" / "jobs"
     pkg.mkdir(parents=True)
     (tmp_path / "service" / "__init__.py").write_text("")
@@ -329,10 +195,21 @@ def test_codescan_sees_handlers_env_reads_and_clients(tmp_path):
         "    return os.environ['DB_HOST'], os.getenv('DB_PORT'), os.environ.get('NEW_VAR')\n"
         "client = boto3.client('secretsmanager')\n"
         "sqs = boto3.session.Session().client(service_name='sqs')\n"
+        "client.get_secret_value(SecretId='x')\n"
+        "client.get_waiter('secret_rotated')\n"
+        "client.close()\n"
+        "other = {}.get('x')\n"
+        "logs = boto3.client('logs')\n"
+        "logs.filter_log_events(logGroupName='g')\n"
+        "def tail(cw: 'CloudWatchLogsClient'):\n"
+        "    return cw.describe_log_streams(logGroupName='g')\n"
     )
-    (pkg / "rotate.py").write_text("def handler(event, context):\n    return None\n")
+    (pkg / "rotate.py").write_text(
+        "from service.jobs import migrate\ndef handler(event, context):\n    return None\n"
+    )
 
     migrate = codescan.module_path(tmp_path, "service.jobs.migrate")
+    calls, unresolved = codescan.aws_calls(tmp_path, ["service"])
 
     assert "handler" not in codescan.module_level_names(migrate)
     assert "handler" in codescan.module_level_names(
@@ -343,5 +220,14 @@ def test_codescan_sees_handlers_env_reads_and_clients(tmp_path):
         str(migrate): {"DB_HOST", "DB_PORT", "NEW_VAR"}
     }
     assert codescan.boto3_services(tmp_path / "service") == {
-        str(migrate): {"secretsmanager", "sqs"}
+        str(migrate): {"logs", "secretsmanager", "sqs"}
     }
+    assert sorted((c.service, c.operation) for c in calls) == [
+        ("logs", "DescribeLogStreams"),
+        ("logs", "FilterLogEvents"),
+        ("secretsmanager", "GetSecretValue"),
+    ]
+    assert unresolved == [
+        "service/jobs/migrate.py:8: get_waiter (services ['logs', 'secretsmanager', 'sqs'])"
+    ]
+    assert "service/jobs/migrate.py" in codescan.reachable_files(tmp_path, "service.jobs.rotate")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import io
 import re
+import tokenize
+from pathlib import Path
 
 import pytest
 
@@ -34,7 +38,10 @@ def test_files_follow_the_style_split(tf_dir):
     files = {p.name for p in tf_dir.glob("*.tf")}
 
     assert files >= STYLE_FILES, sorted(STYLE_FILES - files)
-    assert (tf_dir / "terraform.tfvars.example").is_file()
+    assert {p.name for p in tf_dir.glob("*.tfvars.example")} == {
+        "staging.tfvars.example",
+        "production.tfvars.example",
+    }
     assert (tf_dir / "README.md").is_file()
 
 
@@ -44,13 +51,15 @@ def test_every_file_has_banner_sections(tf_dir):
     assert missing == []
 
 
-def test_tfvars_example_sets_only_declared_variables(tf_dir, tf_config):
-    example = tfconfig.load_tfvars(tf_dir / "terraform.tfvars.example")
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_tfvars_examples_set_only_declared_variables(tf_dir, tf_config, environment):
+    example = tfconfig.load_tfvars(tf_dir / f"{environment}.tfvars.example")
 
     assert set(example) - set(tf_config.variables) == set()
     # Variables without a default must be in the example.
     required = {n for n, body in tf_config.variables.items() if "default" not in body}
     assert required - set(example) == set()
+    assert example["environment"] == environment
 
 
 ################################################################################
@@ -138,3 +147,83 @@ def test_readme_lists_every_input_and_output(tf_dir, tf_config):
 
     assert listed_inputs == set(tf_config.variables)
     assert listed_outputs == set(tf_config.outputs)
+
+
+################################################################################
+# Every file a doc or comment names exists (no stale names, no paths elsewhere)
+################################################################################
+
+_FILE = re.compile(
+    r"(?<![\w/.:-])((?:\.\./|[\w.-]+/)*[\w-][\w.-]*\.(?:md|py|tf|tfvars\.example|txt|json\.gz|cfg|toml|ya?ml))\b"
+)
+# Files the user creates (git-ignored) that the docs tell them to write.
+_USER_FILES = {"backend.tf"}
+
+
+def named_files(path: Path) -> set[str]:
+    """File names in a document, or in the comments and docstrings of a source file."""
+    text = path.read_text()
+    if path.suffix == ".py":
+        tree = ast.parse(text)
+        docs = [
+            ast.get_docstring(n) or ""
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Module | ast.FunctionDef | ast.ClassDef)
+        ]
+        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+        comments = [t.string for t in tokens if t.type == tokenize.COMMENT]
+        text = "\n".join(docs + comments)
+    elif path.suffix == ".tf":
+        text = "\n".join(line.split("#", 1)[1] for line in text.splitlines() if "#" in line)
+    text = re.sub(r"https?://\S+", "", text)
+    return set(_FILE.findall(text))
+
+
+def missing_files(repo_root: Path, directories: list[str]) -> list[str]:
+    missing = []
+    for directory in directories:
+        for path in sorted((repo_root / directory).rglob("*")):
+            if path.suffix not in {".md", ".py", ".tf", ".example"} or "__pycache__" in path.parts:
+                continue
+            for name in sorted(named_files(path)):
+                if Path(name).name in _USER_FILES:
+                    continue
+                bases = [
+                    repo_root,
+                    path.parent,
+                    repo_root / "terraform",
+                    repo_root / "tests" / "terraform",
+                ]
+                if not any((base / name).exists() for base in bases):
+                    missing.append(f"{path.relative_to(repo_root)}: {name}")
+    return missing
+
+
+def test_every_file_named_in_terraform_docs_and_comments_exists(tf_dir):
+    repo_root = tf_dir.parent
+
+    assert missing_files(repo_root, ["terraform", "tests/terraform"]) == []
+
+
+def test_a_missing_file_is_reported(tmp_path):
+    (tmp_path / "terraform").mkdir()
+    (tmp_path / "terraform" / "README.md").write_text("See CONTRACT.md and docs/deploying.md.\n")
+    (tmp_path / "terraform" / "main.tf").write_text("# the contract (CONTRACT.md)\nlocals {}\n")
+
+    assert missing_files(tmp_path, ["terraform"]) == [
+        "terraform/README.md: CONTRACT.md",
+        "terraform/README.md: docs/deploying.md",
+        "terraform/main.tf: CONTRACT.md",
+    ]
+
+
+def test_no_resource_repeats_the_default_tags(tf_config):
+    # providers.tf sets them once (default_tags); a resource adds only its own.
+    repeating = [
+        f"{rtype}.{name}"
+        for rtype, named in tf_config.resources.items()
+        for name, body in named.items()
+        if "local.tags" in str(body.get("tags", ""))
+    ]
+
+    assert repeating == []

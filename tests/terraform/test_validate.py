@@ -70,7 +70,14 @@ def test_fmt_check_fails_on_unformatted_file(tf_copy, cli_config):
 
 def test_validate_fails_on_unknown_argument(tf_copy, cli_config):
     broken = tf_copy(
-        {"lambda.tf": [("  publish       = true\n", "  publish       = true\n  publsh = true\n")]}
+        {
+            "lambda.tf": [
+                (
+                    "  publish       = true #",
+                    "  publsh        = true #",
+                )
+            ]
+        }
     )
 
     result = terraform.validate(broken, cli_config)
@@ -113,8 +120,8 @@ def test_validate_fails_on_unknown_argument(tf_copy, cli_config):
         ),
         pytest.param(
             "lambda.tf",
-            "  memory_size   = 512\n",
-            "  memory_size   = [512]\n",
+            "  memory_size   = each.value.memory_size\n",
+            "  memory_size   = [each.value.memory_size]\n",
             "Incorrect attribute value type",
             id="wrong-type",
         ),

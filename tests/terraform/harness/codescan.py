@@ -1,14 +1,16 @@
-"""Import-free facts about the Python code (``ast`` only): handlers, env vars, boto3 clients."""
+"""Import-free facts about the Python code (``ast`` only): handlers, env vars, AWS calls."""
 
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 
 def module_path(repo_root: Path, dotted_module: str) -> Path | None:
-    """The file of ``a.b.c`` (``a/b/c.py`` or ``a/b/c/__init__.py``), or None."""
+    """The file of a dotted module name (the module file or its package's __init__), or None."""
     base = repo_root.joinpath(*dotted_module.split("."))
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.is_file():
@@ -99,3 +101,215 @@ def boto3_services(directory: Path) -> dict[str, set[str]]:
         if services:
             found[str(path)] = services
     return found
+
+
+################################################################################
+# AWS calls: which boto3 client methods the code calls, and from where
+################################################################################
+
+# mypy-boto3 client types -> boto3 service name (annotations say which client a parameter is)
+_STUB_CLIENTS = {
+    "LambdaClient": "lambda",
+    "S3Client": "s3",
+    "SecretsManagerClient": "secretsmanager",
+    "CloudWatchLogsClient": "logs",
+}
+# Client methods that are not operations themselves but name one in their first argument.
+_NAMING_METHODS = {"get_waiter", "get_paginator", "generate_presigned_url"}
+_NOT_OPERATIONS = {"close", "can_paginate", "exceptions", "meta"}
+
+
+@dataclass(frozen=True)
+class AwsCall:
+    """One call of a boto3 client method: where, which service and operation."""
+
+    path: str  # repository-relative
+    line: int
+    service: str
+    method: str  # the client method as written (snake case)
+    operation: str  # botocore operation name (PascalCase)
+
+
+def _stub_name(annotation: ast.expr | None) -> str | None:
+    if isinstance(annotation, ast.Name):
+        return annotation.id
+    if isinstance(annotation, ast.Attribute):
+        return annotation.attr
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        return annotation.value
+    return None
+
+
+def _client_names(tree: ast.AST) -> set[str]:
+    """Names bound to a boto3 client: assigned from ``*.client(...)`` or annotated as one."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if (isinstance(func, ast.Attribute) and func.attr == "client") or (
+                isinstance(func, ast.Name) and func.id == "client"
+            ):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.arg | ast.AnnAssign):
+            target = node.arg if isinstance(node, ast.arg) else getattr(node.target, "id", None)
+            if target and _stub_name(node.annotation) in _STUB_CLIENTS:
+                names.add(target)
+    return names
+
+
+def _is_client_expression(node: ast.expr, client_names: set[str]) -> bool:
+    # A name bound to a client, anything named `*client*` (`self._client`), or
+    # a helper that builds one (`_client(args)`).
+    if isinstance(node, ast.Name):
+        return node.id in client_names or "client" in node.id
+    if isinstance(node, ast.Attribute):
+        return "client" in node.attr
+    if isinstance(node, ast.Call):
+        return _is_client_expression(node.func, client_names)
+    return False
+
+
+def _client_services(tree: ast.AST) -> set[str]:
+    services = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in {"client", "resource"}:
+                arg = (
+                    node.args[0]
+                    if node.args
+                    else next((k.value for k in node.keywords if k.arg == "service_name"), None)
+                )
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    services.add(arg.value)
+        elif isinstance(node, ast.Name | ast.Attribute):
+            name = node.id if isinstance(node, ast.Name) else node.attr
+            if name in _STUB_CLIENTS:
+                services.add(_STUB_CLIENTS[name])
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value in _STUB_CLIENTS  # string annotations
+        ):
+            services.add(_STUB_CLIENTS[node.value])
+    return services
+
+
+@functools.cache
+def _operations(service: str) -> dict[str, str]:
+    """snake_case client method -> operation name, from botocore's service model."""
+    import botocore.session
+    from botocore import xform_name
+
+    model = botocore.session.get_session().get_service_model(service)
+    return {xform_name(op): op for op in model.operation_names}
+
+
+@functools.cache
+def _waiter_operation(service: str, waiter: str) -> str | None:
+    import botocore.session
+    from botocore import xform_name
+    from botocore.exceptions import DataNotFoundError, UnknownServiceError
+
+    session = botocore.session.get_session()
+    try:
+        config = session.get_waiter_model(service)
+    except (DataNotFoundError, UnknownServiceError):  # the service has no waiters
+        return None
+    for name in config.waiter_names:
+        if xform_name(name) == waiter:
+            return str(config.get_waiter(name).operation)
+    return None
+
+
+def aws_calls(repo_root: Path, directories: list[str]) -> tuple[list[AwsCall], list[str]]:
+    """Every boto3 client call under ``directories``, and the calls that resolve to no operation.
+
+    The service comes from the clients the file creates (``boto3.client("s3")``)
+    or annotates (``LambdaClient``); the operation from botocore's model, so a
+    method that is no operation of those services is reported, not guessed.
+    """
+    calls: list[AwsCall] = []
+    unresolved: list[str] = []
+    for directory in directories:
+        for path in python_files(repo_root / directory):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            services = _client_services(tree)
+            client_names = _client_names(tree)
+            rel = str(path.relative_to(repo_root))
+            for node in ast.walk(tree):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                    continue
+                if not _is_client_expression(node.func.value, client_names):
+                    continue
+                method = node.func.attr
+                if method in _NOT_OPERATIONS:
+                    continue
+                found = _resolve(services, method, node)
+                if found is None:
+                    unresolved.append(
+                        f"{rel}:{node.lineno}: {method} (services {sorted(services)})"
+                    )
+                    continue
+                service, operation = found
+                calls.append(AwsCall(rel, node.lineno, service, method, operation))
+    return calls, unresolved
+
+
+def _resolve(services: set[str], method: str, node: ast.Call) -> tuple[str, str] | None:
+    named = method
+    if method in _NAMING_METHODS:
+        arg = node.args[0] if node.args else None
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            return None
+        named = arg.value
+    matches = []
+    for service in sorted(services):
+        if method == "get_waiter":
+            operation = _waiter_operation(service, named)
+        else:
+            operation = _operations(service).get(named)
+        if operation:
+            matches.append((service, operation))
+    return matches[0] if len(matches) == 1 else None
+
+
+def imported_modules(path: Path, package: str) -> set[str]:
+    """Modules of ``package`` that a file imports (anywhere in it, functions included)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == package)
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.level == 0
+            and node.module.split(".")[0] == package
+        ):
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+def reachable_files(repo_root: Path, entry_module: str) -> set[str]:
+    """Repository-relative files an entry module can import, transitively."""
+    package = entry_module.split(".")[0]
+    seen: set[str] = set()
+    todo = [entry_module]
+    files: set[str] = set()
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        path = module_path(repo_root, module)
+        if path is None:
+            continue
+        files.add(str(path.relative_to(repo_root)))
+        # a package's __init__ runs when any of its modules is imported
+        parent = module.rpartition(".")[0]
+        if parent:
+            todo.append(parent)
+        todo.extend(imported_modules(path, package))
+    return files

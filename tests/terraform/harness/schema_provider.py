@@ -47,7 +47,16 @@ def load_schema(path: Path = SCHEMA_FILE) -> dict:
         return json.load(f)
 
 
-def to_block(block: dict) -> pb.Schema.Block:
+# The bindings cannot tell "optional" from "optional and computed"; the
+# difference matters only where the provider supplies a value the
+# configuration left out, which render.py's mocks do for computed attributes
+# only. These are optional+computed in the real provider: `id` in every
+# resource and data source (SDKv2), and the few below the stack relies on.
+OPTIONAL_COMPUTED = {"id"}
+OPTIONAL_COMPUTED_BY_TYPE = {"aws_region": {"region", "name"}, "aws_s3_bucket": {"bucket"}}
+
+
+def to_block(block: dict, also_computed: frozenset[str] = frozenset()) -> pb.Schema.Block:
     """Protocol-6 block from the compact ``{"a": ..., "b": ...}`` form."""
     attributes = [
         pb.Schema.Attribute(
@@ -55,7 +64,7 @@ def to_block(block: dict) -> pb.Schema.Block:
             type=json.dumps(cty).encode(),
             required=flags == "r",
             optional=flags == "o",
-            computed=flags == "c",
+            computed=flags == "c" or (flags == "o" and name in also_computed),
         )
         for name, (cty, flags) in sorted(block["a"].items())
     ]
@@ -70,6 +79,10 @@ def to_block(block: dict) -> pb.Schema.Block:
         for name, (nesting, min_items, max_items, nested) in sorted(block.get("b", {}).items())
     ]
     return pb.Schema.Block(attributes=attributes, block_types=block_types)
+
+
+def _computed(type_name: str) -> frozenset[str]:
+    return frozenset(OPTIONAL_COMPUTED | OPTIONAL_COMPUTED_BY_TYPE.get(type_name, set()))
 
 
 def _error(summary: str) -> list[pb.Diagnostic]:
@@ -99,10 +112,12 @@ class SchemaOnlyProvider(rpc.ProviderServicer):
             self._response = pb.GetProviderSchema.Response(
                 provider=pb.Schema(block=to_block(self.schema["provider"])),
                 resource_schemas={
-                    n: pb.Schema(block=to_block(b)) for n, b in self.schema["resources"].items()
+                    n: pb.Schema(block=to_block(b, _computed(n)))
+                    for n, b in self.schema["resources"].items()
                 },
                 data_source_schemas={
-                    n: pb.Schema(block=to_block(b)) for n, b in self.schema["data_sources"].items()
+                    n: pb.Schema(block=to_block(b, _computed(n)))
+                    for n, b in self.schema["data_sources"].items()
                 },
                 server_capabilities=pb.ServerCapabilities(),
             )

@@ -2,9 +2,9 @@
 
 ``load(dir)`` parses every ``*.tf`` file. Expressions stay strings such as
 ``"${aws_s3_bucket.images.arn}/*"``; literals become Python values. On top of
-that: ``hygiene_problems`` (unused variables, undeclared providers, version
-constraints, undescribed/untyped variables and outputs) and the IAM helpers
-the cross-checks use (``role_statements``, ``wildcard_action_problems``).
+that, ``hygiene_problems``: unused variables, undeclared providers, version
+constraints, undescribed/untyped variables and outputs. (What Terraform
+evaluates -- policies, names, counts -- is checked on render.py's output.)
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class Config:
     providers: list[tuple[str, dict]] = field(default_factory=list)
     terraform: list[dict] = field(default_factory=list)
     modules: dict[str, dict] = field(default_factory=dict)
+    moved: list[dict] = field(default_factory=list)
 
     def resource(self, address: str) -> dict:
         """The body of ``type.name``; KeyError when it is not declared."""
@@ -79,6 +80,7 @@ def load(directory: Path) -> Config:
         for block in doc.get("provider", []):
             cfg.providers.extend(block.items())
         cfg.terraform.extend(doc.get("terraform", []))
+        cfg.moved.extend(doc.get("moved", []))
     return cfg
 
 
@@ -155,91 +157,4 @@ def hygiene_problems(cfg: Config) -> list[str]:
     for name, body in sorted(cfg.outputs.items()):
         if not str(body.get("description", "")).strip():
             problems.append(f"output {name}: no description")
-    return problems
-
-
-################################################################################
-# IAM
-################################################################################
-
-_DOC_REF = re.compile(r"^\$\{data\.aws_iam_policy_document\.(\w+)(?:\[\"(\w+)\"\])?\.json\}$")
-_ROLE_REF = re.compile(r"^\$\{aws_iam_role\.(\w+)\.(?:id|name)\}$")
-
-
-@dataclass(frozen=True)
-class Statement:
-    """One statement of a role's inline policy, as written in the configuration."""
-
-    role: str
-    document: str
-    sid: str
-    effect: str
-    actions: tuple[str, ...]
-    resources: tuple[str, ...]
-    conditions: int
-
-
-def _as_list(value: object) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def role_statements(cfg: Config) -> dict[str, list[Statement]]:
-    """Statements of every ``aws_iam_role_policy``, by role (resource name of the role).
-
-    Policies must be ``data.aws_iam_policy_document.<name>[ ["key"] ].json``: a
-    hand-written JSON policy cannot be checked and is reported by
-    ``wildcard_action_problems``.
-    """
-    by_role: dict[str, list[Statement]] = defaultdict(list)
-    for name, body in cfg.resources.get("aws_iam_role_policy", {}).items():
-        role_ref = _ROLE_REF.match(str(body.get("role", "")))
-        doc_ref = _DOC_REF.match(str(body.get("policy", "")))
-        if not role_ref or not doc_ref:
-            by_role["<unparsed>"].append(
-                Statement("<unparsed>", f"aws_iam_role_policy.{name}", "", "Allow", ("?",), (), 0)
-            )
-            continue
-        doc_name = doc_ref.group(1)
-        doc = cfg.data["aws_iam_policy_document"][doc_name]
-        statements = list(doc.get("statement", []))
-        for dyn in doc.get("dynamic", []):
-            statements += _as_list(dyn.get("statement", {}).get("content"))
-        for st in statements:
-            by_role[role_ref.group(1)].append(
-                Statement(
-                    role=role_ref.group(1),
-                    document=doc_name,
-                    sid=str(st.get("sid", "")),
-                    effect=str(st.get("effect", "Allow")),
-                    actions=tuple(_as_list(st.get("actions"))),
-                    resources=tuple(str(r) for r in _as_list(st.get("resources"))),
-                    conditions=len(_as_list(st.get("condition"))),
-                )
-            )
-    return dict(by_role)
-
-
-def wildcard_action_problems(cfg: Config) -> list[str]:
-    """Role policy statements that allow a wildcard action (``*``, ``s3:*``, ``kms:Get*``)."""
-    problems = []
-    for role, statements in sorted(role_statements(cfg).items()):
-        for st in statements:
-            if role == "<unparsed>":
-                problems.append(f"{st.document}: policy is not an aws_iam_policy_document")
-                continue
-            if st.effect != "Allow":
-                continue
-            if not st.actions:
-                problems.append(f"role {role} ({st.document}/{st.sid}): no actions (not_actions?)")
-            for action in st.actions:
-                if (
-                    "*" in action
-                    or "?" in action
-                    or not re.fullmatch(r"[a-z0-9-]+:[A-Za-z0-9]+", action)
-                ):
-                    problems.append(
-                        f"role {role} ({st.document}/{st.sid}): wildcard action {action}"
-                    )
     return problems
