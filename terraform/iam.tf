@@ -158,6 +158,15 @@ data "aws_iam_policy_document" "migrate" {
     resources = [aws_secretsmanager_secret.app.arn]
   }
 
+  # A stale AWSPENDING (the rotation configuration's test copy of a secret without a
+  # password, or an abandoned rotation) blocks every later rotation: the job finds and
+  # releases it (service/jobs/appsecret.py, release_stale_pending).
+  statement {
+    sid       = "ReleaseStalePendingVersion"
+    actions   = ["secretsmanager:ListSecretVersionIds", "secretsmanager:UpdateSecretVersionStage"]
+    resources = [aws_secretsmanager_secret.app.arn]
+  }
+
   # GetRandomPassword acts on no resource: "*" is the only valid resource.
   # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html
   statement {

@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # typing only: names the client for mypy and the IAM call check
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +25,9 @@ EMPTY_PENDING_IS_STALE_AFTER = timedelta(hours=1)
 EXCLUDED_CHARACTERS = "/@\"'\\:;%`{}[]<>|&$#"
 
 
-def read(client: Any, arn: str, stage: str = CURRENT, version: str | None = None) -> dict[str, Any]:
+def read(
+    client: SecretsManagerClient, arn: str, stage: str = CURRENT, version: str | None = None
+) -> dict[str, Any]:
     """A version's JSON value (by stage, and by version id when given)."""
     kwargs: dict[str, Any] = {"SecretId": arn, "VersionStage": stage}
     if version:
@@ -37,7 +42,7 @@ def has_password(secret: dict[str, Any]) -> bool:
     return isinstance(password, str) and password != ""
 
 
-def random_password(client: Any) -> str:
+def random_password(client: SecretsManagerClient) -> str:
     """32 characters from Secrets Manager's generator, each class included."""
     response = client.get_random_password(
         PasswordLength=32, ExcludeCharacters=EXCLUDED_CHARACTERS, RequireEachIncludedType=True
@@ -46,13 +51,9 @@ def random_password(client: Any) -> str:
     return password
 
 
-def stages(client: Any, arn: str) -> dict[str, list[str]]:
-    """Version id -> staging labels."""
-    found: dict[str, list[str]] = client.describe_secret(SecretId=arn).get("VersionIdsToStages", {})
-    return found
-
-
-def release_stale_pending(client: Any, arn: str, now: datetime | None = None) -> str | None:
+def release_stale_pending(
+    client: SecretsManagerClient, arn: str, now: datetime | None = None
+) -> str | None:
     """Take AWSPENDING off a version that no rotation can finish; return its id.
 
     While AWSPENDING sits on a version other than AWSCURRENT, Secrets Manager

@@ -194,7 +194,7 @@ def finish_secret(rotation: Rotation) -> None:
         )
         logger.info("finishSecret: placeholder version %s released, AWSCURRENT kept", token)
         return
-    versions = appsecret.stages(client, arn)
+    versions = client.describe_secret(SecretId=arn).get("VersionIdsToStages", {})
     current = next((v for v, labels in versions.items() if CURRENT in labels), None)
     client.update_secret_version_stage(
         SecretId=arn, VersionStage=CURRENT, MoveToVersionId=token, RemoveFromVersionId=current

@@ -69,9 +69,18 @@ CALLS: dict[tuple[str, str], list[Source]] = {
     ("service/storage.py", "DeleteObject"): [Env("IMAGES_BUCKET", OBJECT)],
     # Presigned URLs carry the signing role's permissions.
     ("service/storage.py", "GetObject"): [Env("IMAGES_BUCKET", OBJECT)],
-    ("service/jobs/migrate.py", "GetSecretValue"): [Env("DB_SECRET_ARN")],
     ("service/jobs/migrate.py", "PutSecretValue"): [Env("DB_SECRET_ARN")],
-    ("service/jobs/migrate.py", "GetRandomPassword"): [Star()],
+    # The app secret's helpers, shared by the migration job (app secret and master
+    # secret by environment variable) and the rotation function (the rotated secret).
+    ("service/jobs/appsecret.py", "GetSecretValue"): [
+        Env("DB_SECRET_ARN"),
+        Env("DB_ADMIN_SECRET_ARN"),
+        RotatedSecret(),
+    ],
+    ("service/jobs/appsecret.py", "GetRandomPassword"): [Star()],
+    # Only the migration job releases a stale AWSPENDING (release_stale_pending).
+    ("service/jobs/appsecret.py", "ListSecretVersionIds"): [Env("DB_SECRET_ARN")],
+    ("service/jobs/appsecret.py", "UpdateSecretVersionStage"): [Env("DB_SECRET_ARN")],
     ("service/jobs/rotate.py", "GetSecretValue"): [RotatedSecret(), Env("DB_ADMIN_SECRET_ARN")],
     ("service/jobs/rotate.py", "PutSecretValue"): [RotatedSecret()],
     ("service/jobs/rotate.py", "DescribeSecret"): [RotatedSecret()],
