@@ -132,6 +132,10 @@ def init_app(app: Flask) -> None:
     app.after_request(_log_request)
 
 
+class HandlerFailed(Exception):
+    """The Lambda handler raised; the original exception is in the function's logs."""
+
+
 def instrument(handler: Callable[[Any, Any], Any], app: Flask) -> Callable[[Any, Any], Any]:
     """Wrap the Lambda handler: request ids on every log line, metrics flushed, tracing."""
     metrics: Metrics = app.extensions["metrics"]
@@ -139,7 +143,9 @@ def instrument(handler: Callable[[Any, Any], Any], app: Flask) -> Callable[[Any,
 
     @functools.wraps(handler)
     def instrumented(event: Any, context: Any) -> Any:
-        request_context = (event.get("requestContext") if isinstance(event, dict) else None) or {}
+        request_context = event.get("requestContext") if isinstance(event, dict) else None
+        if not isinstance(request_context, dict):
+            request_context = {}
         token = _REQUEST_IDS.set(
             {
                 "apigw_request_id": request_context.get("requestId"),
@@ -150,6 +156,12 @@ def instrument(handler: Callable[[Any, Any], Any], app: Flask) -> Callable[[Any,
         cold[0] = False
         try:
             return handler(event, context)
+        except Exception:
+            # The app answers every request, so this is a bug: its details go to the
+            # function's logs, while the trace (and Lambda's error reply) only learn
+            # that the handler failed, never a message that may name a user.
+            logging.getLogger(__name__).exception("the Lambda handler failed")
+            raise HandlerFailed("the handler failed; see the function's logs") from None
         finally:
             metrics.flush()
             _REQUEST_IDS.reset(token)
@@ -161,5 +173,9 @@ def instrument(handler: Callable[[Any, Any], Any], app: Flask) -> Callable[[Any,
         tracer = Tracer(
             service=app.config["SERVICE_NAME"], patch_modules=["boto3", "botocore", "pymysql"]
         )
-        return tracer.capture_lambda_handler(instrumented)
+        # Never the handler's response or error as trace metadata: responses carry
+        # e-mail addresses, names and presigned download URLs (issue 11, item 3).
+        return tracer.capture_lambda_handler(
+            instrumented, capture_response=False, capture_error=False
+        )
     return instrumented

@@ -171,7 +171,8 @@ def test_the_deployed_handler_answers_malformed_events(tmp_path):
     script = (
         "import json; from service.lambda_handler import handler;"
         "print(json.dumps([handler(e, None) for e in ([1], {'body': 'x', 'isBase64Encoded': True,"
-        " 'httpMethod': 'POST', 'path': '/v1/user'})]))"
+        " 'httpMethod': 'POST', 'path': '/v1/user'}, {'requestContext': 'x', 'path': '/healthz',"
+        " 'httpMethod': 'GET'})]))"
     )
     completed = subprocess.run(
         [sys.executable, "-c", script],
@@ -183,7 +184,7 @@ def test_the_deployed_handler_answers_malformed_events(tmp_path):
         timeout=60,
     )
     results = json.loads(completed.stdout.strip().splitlines()[-1])
-    assert [r["statusCode"] for r in results] == [400, 400]
+    assert [r["statusCode"] for r in results] == [400, 400, 400]
 
 
 # ---------------------------------------------------------------- response details
