@@ -21,7 +21,8 @@ Variable                    Meaning                                    Default
 ``BCRYPT_ROUNDS``           bcrypt cost for new password hashes        10
 ``AUTH_CACHE_SIZE``         Verified-credential cache entries          1024
 ``AUTH_CACHE_TTL``          Verified-credential cache lifetime, sec.   300
-``SECRET_KEY``              Signs local download URLs                  random per process
+``SECRET_KEY``              Signs local download URLs                  a key kept in the instance
+                                                                       folder (download-url.key)
 ``LOG_LEVEL``               Logging level                              INFO
 ``TRACING_ENABLED``         AWS X-Ray tracing through Powertools       false
 ``POWERTOOLS_SERVICE_NAME`` Service name in logs, metrics, traces      inventory-api
@@ -35,7 +36,6 @@ check that Terraform sets exactly these.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -122,7 +122,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "BCRYPT_ROUNDS": as_int(env.get("BCRYPT_ROUNDS"), 10),
         "AUTH_CACHE_SIZE": as_int(env.get("AUTH_CACHE_SIZE"), 1024),
         "AUTH_CACHE_TTL": as_int(env.get("AUTH_CACHE_TTL"), 300),
-        "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
+        # Unset: service.storage keeps a key in the instance folder (stable across restarts).
+        "SECRET_KEY": env.get("SECRET_KEY") or None,
         "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").upper(),
         "TRACING_ENABLED": as_bool(env.get("TRACING_ENABLED")),
         "LOG_JSON": on_lambda,  # JSON lines for CloudWatch; readable text on a laptop

@@ -10,6 +10,7 @@ import zlib
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JPEG_SOI = b"\xff\xd8"
 MAX_FILE_NAME = 200
+CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg"}  # by the extension we give keys
 _SPELLINGS = {"jpg": ("jpg", "jpeg"), "png": ("png",)}
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
@@ -72,10 +73,10 @@ def detect_image_type(data: bytes) -> tuple[str, str]:
     """
     if data.startswith(PNG_SIGNATURE):
         _check_png(data)
-        return "image/png", "png"
+        return CONTENT_TYPES["png"], "png"
     if data.startswith(JPEG_SOI + b"\xff"):
         _check_jpeg(data)
-        return "image/jpeg", "jpg"
+        return CONTENT_TYPES["jpg"], "jpg"
     raise NotAnImage("only JPEG and PNG images are accepted")
 
 
