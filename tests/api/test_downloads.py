@@ -18,6 +18,7 @@ from service import create_app, storage
 from service.storage import LocalImageStore
 from tests import images
 from tests.conftest import make_config
+from tests.support.crafted_images import POLYGLOTS
 from tests.transport import ApiClient
 
 KEY_PATTERN = r"[0-9a-f]{32}"
@@ -207,3 +208,18 @@ def test_dev_server_request_log_never_shows_a_token_or_query(app, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
     assert any('"GET /local-images/<redacted>?<redacted> HTTP/1.1" 200' in x for x in lines)
     assert not any(path.rsplit("/", 1)[1] in x or "query-value" in x for x in lines)
+
+
+# ---------------------------------------------------------------- polyglots
+
+
+@pytest.mark.parametrize("name", ["png-html-text-chunk", "jpeg-html-in-scan-data"])
+def test_polyglot_uploads_are_served_inert(api, app, owner, product, name):
+    # Accepted (they are well-formed images), and served so that no browser treats
+    # them as a page: an attachment, of the detected image type, not to be sniffed.
+    image = _upload(api, product, owner, data=POLYGLOTS[name], name="innocent.html")
+    assert image["file_name"].endswith((".png", ".jpg"))
+    status, headers, body = _download(api, app, image)
+    assert status == 200 and body == POLYGLOTS[name]
+    assert headers["Content-Type"] in ("image/png", "image/jpeg")
+    assert headers["Content-Disposition"].startswith("attachment;")
