@@ -52,7 +52,7 @@ def _check_ihdr(payload: bytes) -> int:
         raise NotAnImage("PNG colour type and bit depth do not match")
     if compression != 0 or filtering != 0 or interlace not in (0, 1):
         raise NotAnImage("PNG header names an unknown method")
-    return colour
+    return int(colour)
 
 
 def _check_png(data: bytes) -> None:
