@@ -130,8 +130,8 @@ def test_unicode_lookalike_scheme_name_is_401(api):
     ids=["junk-inside", "space-inside", "junk-after", "no-padding", "excess-padding", "two"],
 )
 def test_non_strict_base64_is_401(api, mangle):
-    # The password makes the token need padding (8 + 1 + 18 bytes: not a multiple of 3).
-    account = create_account(api, password="padding-password-1")
+    # "padding.case@example.com:padding-pass-12" is 40 bytes: its token ends in "==".
+    account = create_account(api, username="padding.case@example.com", password="padding-pass-12")
     token = _token(account)
     assert token.endswith("=")
     response = api.get(f"/v1/user/{account.id}", headers=_raw(f"Basic {mangle(token)}"))
@@ -140,7 +140,7 @@ def test_non_strict_base64_is_401(api, mangle):
 
 def test_non_canonical_base64_is_401(api):
     # "YQ==" is "a"; "YR==" decodes to "a" too (the unused low bits are set): not canonical.
-    account = create_account(api, password="padding-password-1")
+    account = create_account(api, username="padding.case@example.com", password="padding-pass-12")
     token = _token(account)
     last = token.rstrip("=")[-1]
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -153,7 +153,7 @@ def test_non_canonical_base64_is_401(api):
 
 def test_url_safe_base64_is_401(api):
     # A password chosen so that standard base64 of "user:password" contains "+" or "/".
-    account = create_account(api, password="?>?>?>?>?>?>")
+    account = create_account(api, username="url.safe@example.com", password="?>?>?>?>?>?>")
     token = _token(account)
     assert "+" in token or "/" in token
     url_safe = token.replace("+", "-").replace("/", "_")
