@@ -9,7 +9,7 @@ from typing import Any
 import click
 from flask import Flask
 
-from service import auth, observability, storage
+from service import auth, observability, response_headers, storage
 from service.config import from_env
 from service.db import configure_database, register_engine_events
 from service.errors import register_error_handlers
@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.mimetype = "application/json; charset=utf-8"  # type: ignore[attr-defined]
     app.url_map.converters.update(CONVERTERS)
+    app.url_map.merge_slashes = False  # "/v1//product/1": 404, not a 308 with an HTML body
 
     observability.init_app(app)
     configure_database(app)
@@ -37,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     storage.init_app(app)
     auth.init_app(app)
     register_error_handlers(app)
+    response_headers.init_app(app)
 
     from service.api import blueprints, local_store_blueprints
 

@@ -10,7 +10,6 @@ Nothing is read at import time.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,10 +42,6 @@ def as_int(value: str | None, default: int) -> int:
     if value is None or not value.strip():
         return default
     return int(value)
-
-
-def _random_key() -> str:
-    return secrets.token_hex(32)
 
 
 @dataclass(frozen=True)
@@ -107,8 +102,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("IMAGE_URL_EXPIRES", int, 300, "Lifetime of download URLs, seconds", frozenset({API})),
     Setting(
-        "SECRET_KEY", str, _random_key, "Signs the local image store's download URLs",
-        frozenset({LOCAL}), shown_default="random per process",
+        "SECRET_KEY", str, None, "Signs the local image store's download URLs",
+        frozenset({LOCAL}),
+        shown_default="a key kept in `instance/download-url.key` (created on first use)",
     ),
     # ---------------------------------------------------------- authentication
     Setting("BCRYPT_ROUNDS", int, 10, "bcrypt cost of new password hashes", frozenset({API})),

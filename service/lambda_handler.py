@@ -1,9 +1,8 @@
 """AWS Lambda entry point: API Gateway (REST v1 or HTTP v2) events into the WSGI app."""
 
-from apig_wsgi import make_lambda_handler
-
 from service import create_app
+from service.apigateway import make_handler
 from service.observability import instrument
 
 app = create_app()
-handler = instrument(make_lambda_handler(app, binary_support=True), app)
+handler = instrument(make_handler(app), app)

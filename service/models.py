@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,9 +52,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 TABLE_OPTIONS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
 
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def username_key(username: str) -> str:
-    """The case-insensitive identity of a username (e-mail)."""
-    return username.strip().casefold()
+    """The identity of a username (e-mail): case-insensitive in ASCII only.
+
+    No Unicode folding and no stripping: ``casefold()`` would let the Kelvin sign,
+    U+017F (long s) or U+FB01 (fi) name an ASCII account, and ``strip()`` drops
+    U+001C-U+001F and U+3000.
+    Registration only accepts ASCII addresses, for which this equals the former
+    ``strip().casefold()``: stored keys need no migration (tests/unit/test_models.py).
+    """
+    return username.translate(_ASCII_LOWER)
 
 
 class User(db.Model):  # type: ignore[name-defined,misc]

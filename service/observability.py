@@ -9,12 +9,15 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, g, request
+
+from service.storage import LOCAL_DOWNLOAD_PREFIX
 
 logger = logging.getLogger("service.access")
 
@@ -24,6 +27,25 @@ _REQUEST_IDS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.Contex
 )
 _HANDLER_MARK = "_inventory_handler"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+# Secrets that travel in URLs: the local store's download tokens (a path segment that
+# grants access to an image, like a bearer token) and any query string.
+REDACTED = "<redacted>"
+_URL_SECRETS = re.compile(rf"({re.escape(LOCAL_DOWNLOAD_PREFIX)}/)[^/?\s\"]+|\?[^\s\"]*")
+
+
+def redact_url(text: str) -> str:
+    """``text`` with download tokens and query strings replaced by ``<redacted>``."""
+    return _URL_SECRETS.sub(lambda m: m.group(1) + REDACTED if m.group(1) else "?" + REDACTED, text)
+
+
+class RedactUrlSecretsFilter(logging.Filter):
+    """Redacts URL secrets in the request lines Werkzeug's server logs (``flask run``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_url(a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 class RequestIdFilter(logging.Filter):
@@ -96,16 +118,17 @@ def _log_request(response: Response) -> Response:
     elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
     route = request.url_rule.rule if request.url_rule else None
     status = response.status_code
+    path = redact_url(request.path)  # never the query, never a download token
     logger.info(
         "%s %s %s %.1fms",
         request.method,
-        request.path,
+        path,
         status,
         elapsed_ms,
         extra={
             "http_method": request.method,
             "route": route,
-            "path": request.path,
+            "path": path,
             "status": status,
             "latency_ms": round(elapsed_ms, 2),
         },
@@ -130,6 +153,13 @@ def init_app(app: Flask) -> None:
     )
     app.before_request(_start_timer)
     app.after_request(_log_request)
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, RedactUrlSecretsFilter) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(RedactUrlSecretsFilter())
+
+
+class HandlerFailed(Exception):
+    """The Lambda handler raised; the original exception is in the function's logs."""
 
 
 def instrument(handler: Callable[[Any, Any], Any], app: Flask) -> Callable[[Any, Any], Any]:
@@ -139,7 +169,9 @@ def instrument(handler: Callable[[Any, Any], Any], app: Flask) -> Callable[[Any,
 
     @functools.wraps(handler)
     def instrumented(event: Any, context: Any) -> Any:
-        request_context = (event.get("requestContext") if isinstance(event, dict) else None) or {}
+        request_context = event.get("requestContext") if isinstance(event, dict) else None
+        if not isinstance(request_context, dict):
+            request_context = {}
         token = _REQUEST_IDS.set(
             {
                 "apigw_request_id": request_context.get("requestId"),
@@ -150,6 +182,12 @@ def instrument(handler: Callable[[Any, Any], Any], app: Flask) -> Callable[[Any,
         cold[0] = False
         try:
             return handler(event, context)
+        except Exception:
+            # The app answers every request, so this is a bug: its details go to the
+            # function's logs, while the trace (and Lambda's error reply) only learn
+            # that the handler failed, never a message that may name a user.
+            logging.getLogger(__name__).exception("the Lambda handler failed")
+            raise HandlerFailed("the handler failed; see the function's logs") from None
         finally:
             metrics.flush()
             _REQUEST_IDS.reset(token)
@@ -161,5 +199,9 @@ def instrument(handler: Callable[[Any, Any], Any], app: Flask) -> Callable[[Any,
         tracer = Tracer(
             service=app.config["SERVICE_NAME"], patch_modules=["boto3", "botocore", "pymysql"]
         )
-        return tracer.capture_lambda_handler(instrumented)
+        # Never the handler's response or error as trace metadata: responses carry
+        # e-mail addresses, names and presigned download URLs (issue 11, item 3).
+        return tracer.capture_lambda_handler(
+            instrumented, capture_response=False, capture_error=False
+        )
     return instrumented

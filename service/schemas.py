@@ -44,6 +44,8 @@ def _encodable(value: str) -> str:
 
 
 def _password_bytes(value: str) -> str:
+    if "\0" in value:  # bcrypt stops at NUL: "\0" * 8 would hash like ""
+        raise ValueError("must not contain NUL (U+0000)")
     size = len(_encodable(value).encode("utf-8"))
     if size > MAX_PASSWORD_BYTES:
         raise ValueError(f"must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8 (got {size})")
@@ -120,8 +122,9 @@ Password = Annotated[
             "format": "password",
             "minLength": MIN_PASSWORD_LENGTH,
             "maxLength": MAX_PASSWORD_BYTES,
-            "description": "8 to 72 bytes in UTF-8 (bcrypt's limit): any Unicode, but "
-            "multi-byte characters count for their UTF-8 length.",
+            "pattern": r"^[^\u0000]*$",
+            "description": "8 to 72 bytes in UTF-8 (bcrypt's limit): any Unicode except NUL "
+            "(U+0000), and multi-byte characters count for their UTF-8 length.",
         }
     ),
 ]

@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
+import secrets
 import tempfile
-from pathlib import Path
+import threading
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from flask import Flask, current_app, url_for
 from itsdangerous import URLSafeTimedSerializer
 
+from service.uploads import CONTENT_TYPES
+
 logger = logging.getLogger(__name__)
+
+LOCAL_DOWNLOAD_PREFIX = "/local-images"  # where the local store serves its signed URLs
+KEY_FILE = "download-url.key"  # in the instance folder: signs local URLs without SECRET_KEY
+
+
+def content_type(key: str) -> str:
+    """The media type of the object at ``key`` (the service chose its extension)."""
+    return CONTENT_TYPES[PurePosixPath(key).suffix.lstrip(".")]
+
+
+def content_disposition(key: str) -> str:
+    """Every download is an attachment: a browser saves it, never renders it in a page."""
+    return f'attachment; filename="{PurePosixPath(key).name}"'  # [0-9a-f]{32}.(png|jpg)
 
 
 class StorageError(Exception):
@@ -58,7 +78,13 @@ class S3ImageStore:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                ContentDisposition=content_disposition(key),
+            )
         except (BotoCoreError, ClientError) as error:
             raise StorageError(f"put {key}: {error}") from error
 
@@ -74,8 +100,18 @@ class S3ImageStore:
         return f"s3://{self.bucket}/{key}"
 
     def download_url(self, key: str) -> str:
+        # S3 can send no X-Content-Type-Options (an object's own metadata comes back
+        # as x-amz-meta-*), but a signed URL pins the headers it can send: the type and
+        # the attachment disposition, whatever the object's metadata says.
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+        params = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ResponseContentType": content_type(key),
+            "ResponseContentDisposition": content_disposition(key),
+        }
         url: str = self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=self.expires
+            "get_object", Params=params, ExpiresIn=self.expires
         )
         return url
 
@@ -85,12 +121,21 @@ class LocalImageStore:
 
     SALT = "image-download"
 
-    def __init__(self, root: Path, secret_key: str, expires: int) -> None:
+    def __init__(self, root: Path, secret_key: str | Callable[[], str], expires: int) -> None:
         self.root = root
         self.expires = expires
-        self.signer = URLSafeTimedSerializer(secret_key, salt=self.SALT)
+        self._secret_key = secret_key
+
+    @functools.cached_property
+    def signer(self) -> URLSafeTimedSerializer:
+        # A callable key is asked for on first use, so an app that never signs a URL
+        # (migrations, health checks) never creates a key file.
+        key = self._secret_key if isinstance(self._secret_key, str) else self._secret_key()
+        return URLSafeTimedSerializer(key, salt=self.SALT)
 
     def path(self, key: str) -> Path:
+        if "\0" in key:
+            raise StorageError(f"key contains NUL: {key!r}")
         path = (self.root / key).resolve()
         if not path.is_relative_to(self.root.resolve()):
             raise StorageError(f"key escapes the image folder: {key}")
@@ -126,10 +171,77 @@ class LocalImageStore:
         from itsdangerous import BadSignature
 
         try:
-            key: str = self.signer.loads(token, max_age=self.expires)
+            key = self.signer.loads(token, max_age=self.expires)
         except BadSignature:
             return None
+        # Only keys of this folder: a token signed for anything else (another payload
+        # type, "../", a NUL) names nothing here, whoever holds the signing key.
+        if not isinstance(key, str):
+            return None
+        try:
+            self.path(key)
+        except StorageError:
+            return None
         return key
+
+
+_warned_lock = threading.Lock()
+_warned: set[Path] = set()  # folders already warned about: once per process
+_process_keys: dict[Path, str] = {}  # fallbacks when a folder cannot hold a key
+
+
+def _warn_once(folder: Path, message: str, *args: Any) -> None:
+    with _warned_lock:
+        if folder in _warned:
+            return
+        _warned.add(folder)
+    logger.warning(message, *args)
+
+
+def _read_or_create_key(path: Path) -> str:
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        # Write a complete file under a temporary name, then link it into place:
+        # of processes starting at once, one link wins and all read its key.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):  # another process was first
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+        key = path.read_text().strip()
+    if len(key) < 32:
+        raise ValueError(f"{path} holds no usable key")
+    return key
+
+
+def local_signing_key(folder: Path) -> str:
+    """The key that signs local download URLs when ``SECRET_KEY`` is unset.
+
+    Kept in ``folder/KEY_FILE`` (created on first use, mode 0600), so a URL works
+    on every process of this machine and after a restart; a folder that cannot
+    hold it gives a key of this process instead. Either way, warned once.
+    """
+    folder = folder.resolve()
+    path = folder / KEY_FILE
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        key = _read_or_create_key(path)
+    except (OSError, ValueError) as error:
+        _warn_once(
+            folder,
+            "SECRET_KEY is not set and %s cannot hold a key (%s): local download URLs "
+            "stop working when this process restarts; set SECRET_KEY",
+            path,
+            error,
+        )
+        with _warned_lock:
+            return _process_keys.setdefault(folder, secrets.token_hex(32))
+    _warn_once(folder, "SECRET_KEY is not set: local download URLs are signed with %s", path)
+    return key
 
 
 def init_app(app: Flask) -> None:
@@ -139,7 +251,10 @@ def init_app(app: Flask) -> None:
         store = S3ImageStore(app.config["IMAGES_BUCKET"], app.config["IMAGE_URL_EXPIRES"])
     else:
         root = Path(app.config["IMAGES_DIR"] or Path(app.instance_path) / "images")
-        store = LocalImageStore(root, app.config["SECRET_KEY"], app.config["IMAGE_URL_EXPIRES"])
+        key = app.config["SECRET_KEY"] or functools.partial(
+            local_signing_key, Path(app.instance_path)
+        )
+        store = LocalImageStore(root, key, app.config["IMAGE_URL_EXPIRES"])
     app.extensions["image_store"] = store
 
 

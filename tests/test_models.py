@@ -32,8 +32,10 @@ def test_password_is_hashed_and_checked(app):
     assert not user.check_password("x" * 73)  # bcrypt 5 refuses; we answer False
 
 
-def test_username_key_is_case_insensitive():
-    assert username_key("  Ann@Example.COM ") == "ann@example.com"
+def test_username_key_is_case_insensitive_in_ascii_only():
+    assert username_key("Ann@Example.COM") == "ann@example.com"
+    assert username_key(" ann@example.com ") == " ann@example.com "  # no stripping
+    assert username_key("\u212aelvin@example.com") == "\u212aelvin@example.com"  # no folding
 
 
 def test_timestamps_round_trip_with_milliseconds_in_utc(app):

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from apig_wsgi import make_lambda_handler
 from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
+
+from service.apigateway import make_handler
 
 EVENTS = Path(__file__).parent / "events"
 STAGE = "prod"
@@ -170,7 +171,7 @@ class ApiClient:
         self.app = app
         self.transport = transport
         self._client = app.test_client()
-        self._handler = make_lambda_handler(app, binary_support=True)
+        self._handler = make_handler(app)  # as service/lambda_handler.py builds it
 
     def request(self, method: str, url: str, **kwargs: Any) -> Response:
         if self.transport == "flask":
@@ -186,6 +187,10 @@ class ApiClient:
         path, query, headers, body = _encode(method, path, query_string=split.query, **kwargs)
         build = make_v1_event if self.transport == "apigw_v1" else make_v2_event
         event = build(method=method, path=path, query=query, headers=headers, body=body)
+        return self.invoke(event)
+
+    def invoke(self, event: Any) -> Response:
+        """Hand an event (possibly hand-built or malformed) straight to the Lambda handler."""
         return _from_lambda_result(self._handler(event, LambdaContext()))
 
     def get(self, url: str, **kwargs: Any) -> Response:

@@ -10,19 +10,30 @@ from flask import Blueprint, send_file
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from service.storage import LocalImageStore, current_store
+from service.storage import (
+    LOCAL_DOWNLOAD_PREFIX,
+    LocalImageStore,
+    content_disposition,
+    content_type,
+    current_store,
+)
 
-bp = Blueprint("local_images", __name__, url_prefix="/local-images")
+bp = Blueprint("local_images", __name__, url_prefix=LOCAL_DOWNLOAD_PREFIX)
+
+# Were a browser to render the file after all, it would run nothing and load nothing.
+SANDBOX = "default-src 'none'; sandbox"
 
 
 @bp.get("/<token>")
 def download_image(token: str) -> Response:
-    """The image a valid, unexpired token names."""
+    """The image a valid, unexpired token names, as an attachment (nosniff: every response)."""
     store = current_store()
     if not isinstance(store, LocalImageStore):
         raise NotFound("Images are not stored locally.")
     key = store.key_for_token(token)
     if key is None or not (path := store.path(key)).is_file():
         raise NotFound("This download link is invalid or has expired.")
-    mimetype = "image/png" if path.suffix == ".png" else "image/jpeg"
-    return send_file(path, mimetype=mimetype, max_age=0)
+    response = send_file(path, mimetype=content_type(key), max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(key)
+    response.headers["Content-Security-Policy"] = SANDBOX
+    return response

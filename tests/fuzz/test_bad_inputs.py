@@ -19,9 +19,11 @@ from sqlalchemy import text
 
 from service.extensions import db
 from tests import images
+from tests.benchmarks import upload_validation as crafted
 from tests.conftest import TABLES
 from tests.factories import PASSWORD, create_account, create_product, product_payload
-from tests.transport import ApiClient
+from tests.support import crafted_images as parts
+from tests.transport import ApiClient, make_v1_event, make_v2_event
 
 MiB = 1024 * 1024
 PROBLEM = "application/problem+json"
@@ -46,6 +48,30 @@ def _json(raw: bytes | str, content_type: str = "application/json") -> dict[str,
 
 def _basic(raw: bytes) -> dict[str, Any]:
     return {"headers": {"Authorization": "Basic " + base64.b64encode(raw).decode()}}
+
+
+def _owner_auth(scheme: str = "Basic", username: Any = "{username}", password: str = PASSWORD,
+                mangle: Any = None) -> dict[str, Any]:  # fmt: skip
+    """An Authorization header built from the owner's real username (the test fills it in);
+    ``username`` is a format string or a function of the real one."""
+
+    def build(owner) -> str:
+        name = (
+            username(owner.username)
+            if callable(username)
+            else username.format(username=owner.username)
+        )
+        raw = f"{name}:{password}".encode()
+        token = base64.b64encode(raw).decode()
+        return f"{scheme} {mangle(token) if mangle else token}"
+
+    return {"headers": {"Authorization": build}}
+
+
+def _user_json(**overrides: Any) -> dict[str, Any]:
+    body = {"username": "nul@example.com", "password": "password1", "first_name": "A",
+            "last_name": "B", **overrides}  # fmt: skip
+    return _json(json.dumps(body))
 
 
 def _file(content: bytes, name: str = "a.png", field_name: str = "image") -> dict[str, Any]:
@@ -208,6 +234,47 @@ CATALOGUE = [
     Bad("auth-on-write-missing", "POST", PRODUCT, 401, auth=False, kwargs=_json(VALID)),
     Bad("json-empty-object-junk-header", "POST", PRODUCT, 400,
         kwargs={**_json("{}"), "headers": {"X-Junk": "\x01\x02"}}),
+    # ------------------------------------------------------------ strict Basic (issue 11)
+    Bad("auth-bearer-real-credentials", "GET", "/v1/user/{user}", 401, auth=False, kwargs=_owner_auth("Bearer")),
+    Bad("auth-digest-real-credentials", "GET", "/v1/user/{user}", 401, auth=False, kwargs=_owner_auth("Digest")),
+    Bad("auth-basic-lookalike-scheme", "GET", "/v1/user/{user}", 401, auth=False, kwargs=_owner_auth("Ba\u017fic")),
+    Bad("auth-junk-inside-base64", "GET", "/v1/user/{user}", 401, auth=False,
+        kwargs=_owner_auth(mangle=lambda t: t[:8] + "!*" + t[8:])),
+    Bad("auth-whitespace-inside-base64", "GET", "/v1/user/{user}", 401, auth=False,
+        kwargs=_owner_auth(mangle=lambda t: t[:8] + " " + t[8:])),
+    Bad("auth-excess-padding", "GET", "/v1/user/{user}", 401, auth=False, kwargs=_owner_auth(mangle=lambda t: t + "==")),
+    Bad("auth-two-credentials-one-header", "GET", "/v1/user/{user}", 401, auth=False,
+        kwargs=_owner_auth(mangle=lambda t: f"{t}, Basic {t}")),
+    Bad("auth-two-authorization-headers", "GET", "/v1/user/{user}", 401, auth=False,
+        kwargs={"headers": [("Authorization", "{owner}"), ("Authorization", "{owner}")]}),
+    Bad("auth-latin1-password", "GET", "/v1/user/{user}", 401, auth=False,
+        kwargs=_basic("a@b.co:p\xe4ssword".encode("latin-1"))),
+    # ------------------------------------------------------------ NUL passwords, look-alike usernames
+    Bad("nul-password-register", "POST", "/v1/user", 400, auth=False, kwargs=_user_json(password="\0" * 8)),
+    Bad("nul-password-update", "PUT", "/v1/user/{user}", 400,
+        kwargs=_json(json.dumps({"password": "pass\0word", "first_name": "A", "last_name": "B"}))),
+    Bad("nul-password-login", "GET", "/v1/user/{user}", 401, auth=False, kwargs=_owner_auth(password="\0" * 8)),
+    Bad("lookalike-long-s-username", "GET", "/v1/user/{user}", 401, auth=False,
+        kwargs=_owner_auth(username=lambda name: name.replace("s", "\u017f", 1))),
+    Bad("lookalike-control-prefix", "GET", "/v1/user/{user}", 401, auth=False, kwargs=_owner_auth(username="\x1c{username}")),
+    Bad("lookalike-ideographic-space", "GET", "/v1/user/{user}", 401, auth=False,
+        kwargs=_owner_auth(username="{username}\u3000")),
+    Bad("lookalike-kelvin-register", "POST", "/v1/user", 400, auth=False,
+        kwargs=_user_json(username="\u212aelvin@example.com")),
+    # ------------------------------------------------------------ images: structure (issue 11)
+    Bad("img-png-no-idat", "POST", IMAGES, 400, kwargs=_file(parts.PNG_WITHOUT_IDAT)),
+    Bad("img-jpeg-no-frame-header", "POST", IMAGES, 400, kwargs=_file(parts.JPEG_WITHOUT_FRAME, "a.jpg")),
+    Bad("img-png-decompression-bomb-size", "POST", IMAGES, 400,
+        kwargs=_file(parts.SIG + parts.ihdr(width=100_000, height=100_000) + parts.IDAT + parts.IEND)),
+    Bad("img-jpeg-zero-width", "POST", IMAGES, 400,
+        kwargs=_file(parts.SOI + parts.sof(width=0) + parts.SOS + b"\0" + parts.EOI, "a.jpg")),
+    Bad("img-png-split-idat", "POST", IMAGES, 400,
+        kwargs=_file(parts.SIG + parts.ihdr() + parts.IDAT + parts.chunk(b"tEXt", b"a\0b") + parts.IDAT + parts.IEND)),
+    Bad("img-png-350k-tiny-chunks", "POST", IMAGES, 400, kwargs=_file(crafted.png_many_tiny_chunks())),
+    Bad("img-jpeg-1m-tiny-segments", "POST", IMAGES, 400, kwargs=_file(crafted.jpeg_many_tiny_segments(), "a.jpg")),
+    # ------------------------------------------------------------ paths
+    Bad("path-doubled-slash", "GET", "/v1//product/{product}", 404, auth=False),
+    Bad("path-doubled-slash-write", "DELETE", "/v1/product//{product}", 404),
     # ------------------------------------------------------------ ids and methods
     Bad("id-zero", "GET", "/v1/product/0", 404, auth=False),
     Bad("id-negative", "GET", "/v1/product/-1", 404, auth=False),
@@ -256,7 +323,7 @@ def world(app, lambda_api):
 
 
 def test_catalogue_is_big_enough():
-    assert len(CATALOGUE) >= 60
+    assert len(CATALOGUE) >= 90
     assert len({bad.id for bad in CATALOGUE}) == len(CATALOGUE)
 
 
@@ -275,8 +342,14 @@ def test_bad_input_is_a_4xx_problem_and_changes_nothing(bad, app, lambda_api, wo
             value = file_name if content is None else (io.BytesIO(content), file_name)
             form.setdefault(name, []).append(value)
         kwargs["data"] = form
+    headers = kwargs.get("headers", {})
+    if isinstance(headers, dict):  # a value may be built from the owner's credentials
+        headers = {k: v(owner) if callable(v) else v for k, v in headers.items()}
+    else:  # (name, value) pairs: a repeated header
+        headers = [(k, owner.auth["Authorization"] if v == "{owner}" else v) for k, v in headers]
+    kwargs["headers"] = headers
     if bad.auth:
-        kwargs["headers"] = {**kwargs.get("headers", {}), **owner.auth}
+        kwargs["headers"] = {**kwargs["headers"], **owner.auth}
     path = bad.path.format(product=product["id"], user=owner.id)
 
     response = lambda_api.request(bad.method, path, **kwargs)
@@ -311,3 +384,55 @@ def test_traversal_file_names_on_real_images_are_neutralised(file_name, app, lam
     key = image["s3_bucket_path"].split("/", 3)[3]
     assert key.startswith(f"{owner.id}/{product['id']}/") and key.endswith(".png")
     assert ".." not in key
+
+
+# ------------------------------------------------------------ events the handler is handed
+# Not requests a client can send through API Gateway, but what the function can receive
+# (a hand-made invoke, a changed integration): a 400 problem, never an exception that
+# API Gateway would turn into a 502, and nothing changes.
+
+
+def _event(**changes: Any) -> dict[str, Any]:
+    event = make_v1_event(method="POST", path="/v1/product")
+    event.update(changes)
+    return event
+
+
+EVENTS = {
+    "event-list": [1, 2, 3],
+    "event-string": "POST /v1/product",
+    "event-null": None,
+    "event-empty-object": {},
+    "event-invalid-base64-body": _event(body="eyJuYW1lIjoiY", isBase64Encoded=True),
+    "event-body-number": _event(body=12, isBase64Encoded=False),
+    "event-headers-list": _event(headers=["Authorization"], multiValueHeaders=None),
+    "event-multi-value-header-string": _event(multiValueHeaders={"Authorization": "Basic x"}),
+    "event-request-context-string": _event(requestContext="prod"),
+    "event-unknown-version": _event(version="9.9"),
+    "event-v2-without-http": {**make_v2_event(method="POST", path="/v1/product"), "requestContext": {"stage": "$default"}},
+    "event-v2-cookies-string": {**make_v2_event(method="GET", path="/healthz"), "cookies": "a=b"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(EVENTS))
+def test_malformed_event_is_a_400_problem_and_changes_nothing(name, app, lambda_api, world):
+    bucket = app.config["IMAGES_BUCKET"]
+    before = snapshot(app, bucket)
+    response = lambda_api.invoke(json.loads(json.dumps(EVENTS[name])))
+    assert response.status_code == 400
+    assert response.content_type == PROBLEM
+    assert response.json["title"] == "Bad Request"
+    assert snapshot(app, bucket) == before
+
+
+def test_one_header_spelt_twice_is_401_and_changes_nothing(app, lambda_api, world):
+    # API Gateway keeps each spelling as its own multiValueHeaders key.
+    owner, product = world
+    bucket = app.config["IMAGES_BUCKET"]
+    before = snapshot(app, bucket)
+    event = make_v1_event(method="DELETE", path=f"/v1/product/{product['id']}")
+    credentials = owner.auth["Authorization"]
+    event["multiValueHeaders"].update(Authorization=[credentials], authorization=[credentials])
+    response = lambda_api.invoke(event)
+    assert response.status_code == 401
+    assert snapshot(app, bucket) == before

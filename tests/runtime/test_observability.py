@@ -122,3 +122,50 @@ def test_tracing_is_off_by_default_and_wraps_the_handler_when_enabled(tmp_path, 
     traced = observability.instrument(make_lambda_handler(traced_app), traced_app)
     assert "aws_xray_sdk" in sys.modules
     assert traced(load_event("rest_v1_get.json"), LambdaContext())["statusCode"] == 200
+
+
+def _walk_keys(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _walk_keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk_keys(item)
+
+
+def test_xray_gets_no_body_header_or_url(database_url):
+    # GIVEN the traced handler as on Lambda (X-Ray's Lambda mode, boto3 and pymysql
+    # patched) with the emitter captured, WHEN users, products and images go through it
+    # (and a handler fails), THEN no segment document carries a body, a header, a URL
+    # or an error message: only timings, ids, annotations and AWS call names.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "tests.support.xray_capture", database_url],
+        capture_output=True, text=True, check=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    captured = json.loads(completed.stdout.strip().splitlines()[-1])
+    statuses = [r["status"] for r in captured["responses"]]
+    assert statuses == [201, 200, 201, 201, 200, 401, 404, None]
+    documents = [json.loads(d) for d in captured["documents"]]
+    names = [d["name"] for d in documents]
+    assert names.count("## handler") == 7 and "## failing" in names  # tracing did run
+    assert any(d.get("aws", {}).get("operation") == "PutObject" for d in documents)
+
+    text = "\n".join(captured["documents"])
+    secrets = captured["secrets"]
+    for secret in (secrets["username"], secrets["password"], secrets["token"],
+                   secrets["download_url"], *secrets["names"]):  # fmt: skip
+        assert secret not in text
+    for leak in ("X-Amz-Signature", "Authorization", "Basic ", "http://", "https://", "{\\"):
+        assert leak not in text
+    keys = set(_walk_keys(documents))
+    assert not keys & {"metadata", "url", "request", "headers", "body"}
+    failure = next(d for d in documents if d["name"] == "## failing")
+    assert [e["message"] for e in failure["cause"]["exceptions"]] == [
+        "the handler failed; see the function's logs"
+    ]
