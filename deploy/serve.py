@@ -27,6 +27,7 @@ from typing import Any
 
 from deploy import events
 from deploy.errors import DeployError
+from deploy.httpbody import UnreadableBody, read_body
 
 Handler = Callable[[dict[str, Any], Any], Any]
 DEFAULT_HANDLER = "service.lambda_handler:handler"
@@ -65,6 +66,7 @@ class GatewayConfig:
     memory_mb: int = 512
     timeout_s: float = 29.0  # API Gateway's integration timeout
     region: str = "us-east-1"
+    body_limit: int = events.APIGW_BODY_LIMIT
 
 
 def _unpack(package: Path) -> Path:
@@ -129,7 +131,7 @@ class LocalGateway(ThreadingHTTPServer):
         path = events.strip_stage(request.target.split("?", 1)[0], config.stage)
         if path is None:  # API Gateway's answer for a path outside the stage
             return events.gateway_error(403, "Forbidden", "ForbiddenException")
-        if len(request.body) > events.APIGW_BODY_LIMIT:
+        if len(request.body) > config.body_limit:
             return events.gateway_error(413, "Request Too Long", "RequestTooLongException")
         event = events.build_event(
             request,
@@ -166,32 +168,30 @@ class _RequestHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: LocalGateway
 
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline().strip():  # trailers
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
     def _proxy(self) -> None:
+        try:
+            body = read_body(self.headers, self.rfile, self.server.config.body_limit)
+        except UnreadableBody as refused:
+            # The stream cannot be framed any more: answer and close the connection.
+            self.close_connection = True
+            self._send(refused.response, close=True)
+            return
         request = events.HttpRequest(
             method=self.command,
             target=self.path,
             headers=list(self.headers.items()),
-            body=self._read_body(),
+            body=body,
             source_ip=self.client_address[0],
         )
-        response = self.server.invoke(request)
+        self._send(self.server.invoke(request))
+
+    def _send(self, response: events.HttpResponse, close: bool = False) -> None:
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
+        if close:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from deploy import bytecode, lockfile, wheels
+from deploy.serve import GatewayConfig, make_server
 from deploy.targets import Target
 
 REPO = Path(__file__).resolve().parents[2]
@@ -181,3 +183,26 @@ def aws_env(monkeypatch):
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def start_gateway():
+    """Start an in-process gateway around a handler on a free port; stop it afterwards.
+
+    Returns an http.client connection to it (its `port` is the gateway's port)."""
+    servers, connections = [], []
+
+    def _start(handler, **config) -> http.client.HTTPConnection:
+        server = make_server(handler, GatewayConfig(**config), port=0)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+        connections.append(conn)
+        return conn
+
+    yield _start
+    for conn in connections:
+        conn.close()
+    for server in servers:
+        server.shutdown()
+        server.server_close()
