@@ -79,35 +79,51 @@ def cmd_package(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so `finally` blocks (the unpacked package's removal) run."""
+    import signal
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the local API Gateway until interrupted."""
+    """Run the local API Gateway until interrupted (Ctrl-C or SIGTERM)."""
+    from contextlib import nullcontext
+
     from deploy.serve import GatewayConfig, load_handler, make_server
+    from deploy.unpacked import unpacked
 
     for item in args.env:
         name, sep, value = item.partition("=")
         if not sep:
             raise DeployError(f"--env takes NAME=VALUE, not {item!r}")
         os.environ[name] = value
-    handler = load_handler(args.handler, args.package)
-    config = GatewayConfig(
-        stage=args.stage,
-        binary_media_types=tuple(args.binary_media_types),
-        memory_mb=args.memory,
-        timeout_s=args.timeout,
-    )
-    server = make_server(handler, config, args.host, args.port)
-    prefix = f"/{args.stage}" if args.stage else ""
-    print(
-        f"serving {args.handler} on http://{args.host}:{server.server_address[1]}{prefix}/",
-        file=sys.stderr,
-        flush=True,
-    )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    _stop_on_sigterm()
+    package = unpacked(args.package) if args.package else nullcontext(None)
+    with package as folder:
+        handler = load_handler(args.handler, folder, str(args.package))
+        config = GatewayConfig(
+            stage=args.stage,
+            binary_media_types=tuple(args.binary_media_types),
+            memory_mb=args.memory,
+            timeout_s=args.timeout,
+        )
+        server = make_server(handler, config, args.host, args.port)
+        prefix = f"/{args.stage}" if args.stage else ""
+        print(
+            f"serving {args.handler} on http://{args.host}:{server.server_address[1]}{prefix}/",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
     return 0
 
 

@@ -7,18 +7,13 @@ invocation at a time, as in one Lambda execution environment. Standard library o
 
 from __future__ import annotations
 
-import atexit
 import importlib
 import json
-import re
-import shutil
 import sys
-import tempfile
 import threading
 import time
 import traceback
 import uuid
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +23,7 @@ from typing import Any
 from deploy import events
 from deploy.errors import DeployError
 from deploy.httpbody import UnreadableBody, read_body
+from deploy.unpacked import check_runs_here
 
 Handler = Callable[[dict[str, Any], Any], Any]
 DEFAULT_HANDLER = "service.lambda_handler:handler"
@@ -69,45 +65,24 @@ class GatewayConfig:
     body_limit: int = events.APIGW_BODY_LIMIT
 
 
-def _unpack(package: Path) -> Path:
-    if package.is_dir():
-        return package.resolve()
-    if not zipfile.is_zipfile(package):
-        raise DeployError(f"{package} is neither a folder nor a zip file")
-    folder = Path(tempfile.mkdtemp(prefix="deploy-serve-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    with zipfile.ZipFile(package) as archive:
-        archive.extractall(folder)
-    return folder
+def load_handler(spec: str, folder: Path | None = None, label: str | None = None) -> Handler:
+    """Import `module:attr` (or Lambda's `module.attr`), from an unpacked package if given.
 
-
-def _check_python(folder: Path) -> None:
-    """Fail early when the package's extensions were built for another Python."""
-    running = f"{sys.version_info[0]}{sys.version_info[1]}"
-    for path in folder.rglob("*.so"):
-        match = re.search(r"\.cpython-(\d+)", path.name)
-        if match and match[1] != running:
-            raise DeployError(
-                f"{folder} holds extensions for CPython {match[1][0]}.{match[1][1:]} "
-                f"({path.name}); run serve with that Python, e.g. python{match[1][0]}."
-                f"{match[1][1:]} -m deploy serve ..."
-            )
-
-
-def load_handler(spec: str, package: Path | None = None) -> Handler:
-    """Import `module:attr` (or Lambda's `module.attr`), from a built package if given."""
+    :param label: how to name the package in messages (default: the folder).
+    """
     module_name, sep, attr = spec.partition(":")
     if not sep:
         module_name, _, attr = spec.rpartition(".")
     if not module_name or not attr:
         raise DeployError(f"handler must look like module:attr or module.attr, not {spec!r}")
-    if package is not None:
-        folder = _unpack(package)
-        _check_python(folder)
+    if folder is not None:
+        check_runs_here(folder, label)
         sys.path.insert(0, str(folder))
     module = importlib.import_module(module_name)
-    if package is not None and not str(Path(module.__file__ or "")).startswith(str(folder)):
-        raise DeployError(f"{module_name} was imported from {module.__file__}, not {package}")
+    if folder is not None and not str(Path(module.__file__ or "")).startswith(str(folder)):
+        raise DeployError(
+            f"{module_name} was imported from {module.__file__}, not {label or folder}"
+        )
     handler = getattr(module, attr, None)
     if not callable(handler):
         raise DeployError(f"{module_name}.{attr} is not a callable handler")
