@@ -1,4 +1,5 @@
-"""The commands behind `python -m deploy`: each takes parsed arguments and returns an exit code."""
+"""The local commands behind `python -m deploy` (package, lock, serve, smoke): each takes
+parsed arguments and returns an exit code. The AWS ones are in deploy/aws_commands.py."""
 
 from __future__ import annotations
 
@@ -6,16 +7,13 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from deploy.errors import DeployError
 
-if TYPE_CHECKING:
-    from mypy_boto3_lambda import LambdaClient
 
-
-def _out(data: Any) -> None:
+def out(data: Any) -> None:
+    """Print a result as indented, sorted JSON on stdout."""
     print(json.dumps(data, indent=2, sort_keys=True))
 
 
@@ -58,7 +56,7 @@ def cmd_package(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     summary = result.summary
     if args.json:
-        _out(
+        out(
             {
                 "path": str(summary.path),
                 "size": summary.size,
@@ -127,73 +125,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _client(args: argparse.Namespace, read_timeout: int = 60) -> LambdaClient:
-    import boto3
-    from botocore.config import Config
-
-    config = Config(read_timeout=read_timeout, retries={"max_attempts": 3, "mode": "standard"})
-    return boto3.client("lambda", region_name=args.region, config=config)
-
-
-def _release_file(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    try:
-        data: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DeployError(f"cannot read release file {path}: {exc}") from exc
-    return data
-
-
-def _version(args: argparse.Namespace, role: str) -> str | None:
-    if args.version:
-        return str(args.version)
-    version = _release_file(args.release).get(role, {}).get("version")
-    return str(version) if version else None
-
-
-def cmd_publish(args: argparse.Namespace) -> int:
-    """Upload code to the three functions and publish versions."""
-    from deploy import release
-
-    functions = release.Functions(args.api_function, args.migrate_function, args.rotate_function)
-    code = release.code_location(args.zip, args.s3_bucket, args.s3_key, args.s3_version)
-    result = release.publish(_client(args), functions, code, args.description)
-    if args.output:
-        args.output.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    _out(result)
-    return 0
-
-
-def cmd_migrate(args: argparse.Namespace) -> int:
-    """Invoke the migration job and check its result."""
-    from deploy import release
-
-    event = {"action": args.action, "revision": args.revision}
-    client = _client(args, read_timeout=900)  # the job may run up to Lambda's 15 minutes
-    _out(release.migrate(client, args.migrate_function, _version(args, "migrate"), event))
-    return 0
-
-
-def cmd_promote(args: argparse.Namespace) -> int:
-    """Move the live alias to the new API version."""
-    from deploy import release
-
-    version = _version(args, "api")
-    if not version:
-        raise DeployError("promote needs --version or --release (the file publish wrote)")
-    _out(release.promote(_client(args), args.api_function, version, args.alias))
-    return 0
-
-
-def cmd_rollback(args: argparse.Namespace) -> int:
-    """Move the live alias back to the version it had before promote."""
-    from deploy import release
-
-    _out(release.rollback(_client(args), args.api_function, args.version, args.alias))
-    return 0
-
-
 def cmd_smoke(args: argparse.Namespace) -> int:
     """Probe /healthz."""
     from deploy.smoke import smoke
@@ -205,7 +136,7 @@ def cmd_smoke(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         path=args.path,
     )
-    _out(
+    out(
         {
             "url": result.url,
             "status": result.status,

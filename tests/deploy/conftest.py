@@ -14,11 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
-from deploy import bytecode, lockfile, wheels
+from deploy import aws, bytecode, lambdas, lockfile, wheels
 from deploy.serve import GatewayConfig, make_server
 from deploy.targets import Target
+from tests.support.deploy_lambda import NAMES, FakeRuntime, create_stack
 
 REPO = Path(__file__).resolve().parents[2]
 # Shared with `python -m deploy package` runs in this checkout: warm after the first run.
@@ -206,3 +209,37 @@ def start_gateway():
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+class Stack:
+    """The three functions in moto, the Lambda client, and the fake runtime's handlers."""
+
+    def __init__(self, client, runtime: FakeRuntime) -> None:
+        self.client = client
+        self.runtime = runtime
+
+    def alias(self, variable: str = "API_FUNCTION_NAME") -> dict:
+        return self.client.get_alias(FunctionName=NAMES[variable], Name="live")
+
+    def versions(self, variable: str = "API_FUNCTION_NAME") -> list[str]:
+        found = self.client.list_versions_by_function(FunctionName=NAMES[variable])
+        return [v["Version"] for v in found["Versions"]]
+
+
+@pytest.fixture
+def instant_waits(monkeypatch):
+    """Lambda waiters poll without sleeping."""
+    monkeypatch.setattr(lambdas, "WAITER_CONFIG", {"Delay": 0, "MaxAttempts": 3})
+
+
+@pytest.fixture
+def stack(aws_env, instant_waits, monkeypatch) -> Iterator[Stack]:
+    """The stack as Terraform creates it (arm64, python3.12, version 1, live -> 1 on the API
+    and rotation functions), the function names in the environment as CI sets them."""
+    for variable, name in NAMES.items():
+        monkeypatch.setenv(variable, name)
+    aws.forget_calls()
+    with mock_aws():
+        client = boto3.client("lambda")
+        create_stack(client, boto3.client("iam"))
+        yield Stack(client, FakeRuntime().install(monkeypatch))

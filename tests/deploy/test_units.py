@@ -144,7 +144,20 @@ def test_progress_animates_on_a_terminal():
 
 
 @pytest.mark.parametrize(
-    "command", ["package", "lock", "serve", "publish", "migrate", "promote", "rollback", "smoke"]
+    "command",
+    [
+        "package",
+        "lock",
+        "serve",
+        "publish",
+        "migrate",
+        "promote",
+        "rollback",
+        "smoke",
+        "status",
+        "logs",
+        "invoke",
+    ],
 )
 def test_every_command_has_help(command, capsys):
     from deploy.cli import main
