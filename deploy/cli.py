@@ -10,7 +10,7 @@ from pathlib import Path
 
 from deploy import aws_commands, commands
 from deploy.errors import DeployError
-from deploy.targets import ARCHES
+from deploy.targets import ARCHES, RUNTIME_GLIBC
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
@@ -35,7 +35,12 @@ def _add_package(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "for the target, service/, migrations/, the RDS CA bundle, bytecode.",
     )
     p.add_argument("--arch", choices=ARCHES, default="arm64", help="Lambda architecture")
-    p.add_argument("--runtime", default="python3.12", help="Lambda runtime identifier")
+    p.add_argument(
+        "--runtime",
+        default="python3.12",
+        choices=sorted(RUNTIME_GLIBC),
+        help="Lambda runtime (the lock must be resolved for it)",
+    )
     p.add_argument("--output", "-o", type=Path, default=Path("build/lambda.zip"))
     p.add_argument(
         "--include-boto3",
@@ -88,7 +93,12 @@ def _add_lock(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--setup-cfg", type=Path, default=Path("setup.cfg"))
     p.add_argument("--output", "-o", type=Path, default=Path("deploy/requirements.lock"))
-    p.add_argument("--python", default="3.12", help="target Python version")
+    p.add_argument(
+        "--python",
+        default="3.12",
+        choices=sorted(r.removeprefix("python") for r in RUNTIME_GLIBC),
+        help="target Python version",
+    )
     _add_pip_options(p)
     p.set_defaults(func=commands.cmd_lock)
 

@@ -7,9 +7,12 @@ import argparse
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deploy.errors import DeployError
+
+if TYPE_CHECKING:
+    from deploy.targets import Target
 
 
 def out(data: Any) -> None:
@@ -31,16 +34,24 @@ def cmd_lock(args: argparse.Namespace) -> int:
     return 0
 
 
+def _target(runtime: str, arch: str) -> Target:
+    from deploy.targets import Target
+
+    try:
+        return Target.from_runtime(runtime, arch)
+    except ValueError as problem:
+        raise DeployError(str(problem)) from None
+
+
 def cmd_package(args: argparse.Namespace) -> int:
     """Build the Lambda zip."""
     from deploy.package import MB, PackageOptions, build_package
     from deploy.progress import Progress
-    from deploy.targets import Target
 
     options = PackageOptions(
         project=args.project,
         output=args.output,
-        target=Target.from_runtime(args.runtime, args.arch),
+        target=_target(args.runtime, args.arch),
         include_boto3=args.include_boto3,
         lock=args.requirements,
         cache=args.cache_dir,

@@ -52,6 +52,14 @@ class PackageResult:
 def _load_pins(options: PackageOptions) -> list[Pin]:
     lock = options.lock or options.project / "deploy" / "requirements.lock"
     pins, digest = lockfile.read_lock(lock)
+    resolved_for = lockfile.lock_python(lock)
+    if resolved_for is not None and resolved_for != options.target.python:
+        raise DeployError(
+            f"{lock} is resolved for python{resolved_for}, so it builds only for that runtime, "
+            f"not {options.target.runtime}: regenerate it with "
+            f"python -m deploy lock --python {options.target.python} (and run the functions "
+            "on the same runtime)"
+        )
     setup_cfg = options.project / "setup.cfg"
     if options.lock is None and digest and setup_cfg.is_file():
         current = lockfile.input_digest(lockfile.read_install_requires(setup_cfg))
