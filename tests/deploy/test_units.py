@@ -188,7 +188,7 @@ def test_runtime_sets_the_glibc_floor(runtime, newest, loads, refuses):
 
 
 def test_unknown_runtimes_are_refused():
-    with pytest.raises(ValueError, match="python3.9 is not a Lambda Python runtime we know"):
+    with pytest.raises(ValueError, match=r"python3\.9 is not a Lambda Python runtime we know"):
         Target("3.9", "arm64")
 
 
