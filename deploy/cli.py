@@ -77,6 +77,16 @@ def _add_package(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         metavar="MB",
         help="fail when the zip is larger (MB = 2**20 bytes)",
     )
+    p.add_argument(
+        "--no-strip", action="store_true", help="keep symbols and debug info in shared objects"
+    )
+    p.add_argument(
+        "--excludes",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="what to leave out of the dependencies (default: deploy/package-excludes.txt)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     _add_pip_options(p)

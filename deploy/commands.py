@@ -59,6 +59,8 @@ def cmd_package(args: argparse.Namespace) -> int:
         compile_python=args.compile_python,
         unchecked_hash=not args.checked_pyc,
         max_size_mb=args.max_size,
+        strip=not args.no_strip,
+        excludes=args.excludes,
         pip_options=_pip_options(args),
         progress=Progress(enabled=not args.quiet),
     )
@@ -74,6 +76,8 @@ def cmd_package(args: argparse.Namespace) -> int:
                 "sha256": summary.sha256_hex,
                 "sha256_base64": summary.sha256_b64,
                 "entries": summary.entries,
+                "unzipped": summary.unzipped,
+                "stripped_files": result.stripped[0],
                 "runtime": result.target.runtime,
                 "arch": result.target.arch,
                 "bytecode": result.compiled_with is not None,
@@ -82,7 +86,8 @@ def cmd_package(args: argparse.Namespace) -> int:
     else:
         print(
             f"{summary.path}: {summary.size / MB:.2f} MB ({summary.size} bytes, "
-            f"{summary.entries} files) for {result.target.runtime}/{result.target.arch}"
+            f"{summary.entries} files; {summary.unzipped / MB:.1f} MB unzipped) "
+            f"for {result.target.runtime}/{result.target.arch}"
         )
         print(f"base64 sha256 (filebase64sha256): {summary.sha256_b64}")
     return 0
