@@ -3,74 +3,24 @@
 from __future__ import annotations
 
 import http.client
-import json
-import os
-import re
-import subprocess
-import sys
 import threading
-import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from deploy import aws, bytecode, lambdas, lockfile, wheels
+from deploy import aws, lambdas, lockfile, wheels
 from deploy.serve import GatewayConfig, make_server
 from deploy.targets import Target
+from tests.support.deploy_build import REPO, WHEEL_CACHE, build, unpack
 from tests.support.deploy_lambda import NAMES, FakeRuntime, create_stack
+from tests.support.deploy_serve import ServeProcess, migrated_local_env, serve_process
 
-REPO = Path(__file__).resolve().parents[2]
-# Shared with `python -m deploy package` runs in this checkout: warm after the first run.
-WHEEL_CACHE = REPO / "build" / "cache" / "wheels"
-
-
-def python312() -> str:
-    """The local CPython 3.12 (the target runtime's version); the tests need it."""
-    found = bytecode.find_python("3.12")
-    assert found, "python3.12 is required for the deploy tests (pyenv install 3.12)"
-    return found
-
-
-def run_deploy(
-    *args: str, python: str = sys.executable, cwd: Path = REPO, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run `python -m deploy ...` as a user would."""
-    return subprocess.run(
-        [python, "-m", "deploy", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-
-
-def build(output: Path, *args: str, project: Path = REPO) -> dict:
-    """Build a package with the CLI and return its --json summary."""
-    result = run_deploy(
-        "package",
-        "--project",
-        str(project),
-        "--output",
-        str(output),
-        "--cache-dir",
-        str(WHEEL_CACHE),
-        "--json",
-        *args,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def unpack(archive: Path, dest: Path) -> Path:
-    with zipfile.ZipFile(archive) as z:
-        z.extractall(dest)
-    return dest
+# tests/fuzz/test_schemathesis_http.py imports serve_process from here (another
+# stream's file); it now lives in tests/support/deploy_serve.py.
+__all__ = ["serve_process"]
 
 
 @pytest.fixture(scope="session")
@@ -103,68 +53,7 @@ def runtime_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def local_env(tmp_path_factory) -> dict[str, str]:
     """Environment for the embedded default: a migrated SQLite file and an images folder."""
-    folder = tmp_path_factory.mktemp("local")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{folder}/app.sqlite",
-        "IMAGES_DIR": str(folder / "images"),
-        "SECRET_KEY": "test-secret",
-        "BCRYPT_ROUNDS": "4",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "service", "db", "upgrade"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return env
-
-
-class ServeProcess:
-    """A running `python -m deploy serve`; `url` ends with the stage prefix (no slash)."""
-
-    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
-        self.process = process
-        self.url = url
-        self.log: list[str] = []
-
-
-@contextmanager
-def serve_process(
-    *args: str,
-    env: dict[str, str],
-    python: str = sys.executable,
-) -> Iterator[ServeProcess]:
-    """Start serve on a free port and stop it (this process only) afterwards."""
-    process = subprocess.Popen(
-        [python, "-m", "deploy", "serve", "--port", "0", *args],
-        cwd=REPO,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    lines = []
-    for line in process.stderr:
-        lines.append(line)
-        if match := re.search(r"serving .* on (http://\S+?)/?$", line.strip()):
-            break
-    else:
-        process.wait(timeout=10)
-        raise AssertionError("serve did not start:\n" + "".join(lines))
-    served = ServeProcess(process, match[1])
-    drain = threading.Thread(target=lambda: served.log.extend(process.stderr or ()), daemon=True)
-    drain.start()
-    try:
-        yield served
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        drain.join(timeout=5)
-        process.stderr.close()
+    return migrated_local_env(tmp_path_factory.mktemp("local"))
 
 
 @pytest.fixture(scope="session")

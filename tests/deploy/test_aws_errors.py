@@ -19,7 +19,7 @@ from botocore.stub import Stubber
 
 from deploy import aws, aws_commands
 from deploy.cli import main
-from tests.deploy.conftest import REPO
+from tests.support.deploy_build import REPO
 from tests.support.deploy_lambda import NAMES
 
 DENIED = (

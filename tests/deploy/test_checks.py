@@ -12,8 +12,15 @@ from deploy.errors import DeployError
 from deploy.package import PackageOptions, build_package
 from deploy.progress import Progress
 from deploy.targets import Target
-from tests.deploy.conftest import run_deploy
-from tests.deploy.fakes import AARCH64, X86_64, elf_header, lock_for, make_project, make_wheel
+from tests.support.deploy_build import run_deploy
+from tests.support.deploy_fakes import (
+    AARCH64,
+    X86_64,
+    elf_header,
+    lock_for,
+    make_project,
+    make_wheel,
+)
 
 ARM = Target("3.12", "arm64")
 ARM_TAG = "cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64"

@@ -15,7 +15,7 @@ import pytest
 from botocore import xform_name
 
 from deploy.aws import iam_action
-from tests.deploy.conftest import REPO
+from tests.support.deploy_build import REPO
 
 SERVICES = ("lambda", "logs")  # the clients deploy/ makes (deploy/aws_commands.py)
 NOT_CALLS = frozenset({"meta", "exceptions", "get_waiter", "get_paginator", "can_paginate"})

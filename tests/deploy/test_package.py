@@ -14,7 +14,7 @@ from pathlib import Path
 
 from deploy.prune import read_excludes
 from deploy.strip import strip_elf
-from tests.deploy.conftest import REPO, build, python312, unpack
+from tests.support.deploy_build import REPO, build, python312, unpack
 
 EXERCISE = Path(__file__).with_name("exercise_package.py")
 EXCLUDED_MODULES = (

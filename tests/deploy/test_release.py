@@ -13,7 +13,7 @@ import pytest
 from deploy.cli import main
 from deploy.zipper import file_hashes
 from service.jobs.migrate import parse_request
-from tests.deploy.fakes import AARCH64, X86_64, elf_header
+from tests.support.deploy_fakes import AARCH64, X86_64, elf_header
 from tests.support.deploy_lambda import NAMES, healthz_handler, small_zip
 
 API, MIGRATE, ROTATE = (

@@ -14,8 +14,8 @@ import zipfile
 import pytest
 import requests
 
-from tests.deploy.conftest import REPO
-from tests.deploy.fakes import AARCH64, X86_64, elf_header
+from tests.support.deploy_build import REPO
+from tests.support.deploy_fakes import AARCH64, X86_64, elf_header
 
 HANDLER = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'packaged'}\n"
 

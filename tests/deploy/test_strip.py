@@ -14,8 +14,8 @@ import pytest
 from deploy import lockfile, wheels
 from deploy.strip import strip_elf, strip_tree
 from deploy.targets import Target
-from tests.deploy.conftest import REPO, WHEEL_CACHE
-from tests.deploy.fakes import X86_64, elf_header
+from tests.support.deploy_build import REPO, WHEEL_CACHE
+from tests.support.deploy_fakes import X86_64, elf_header
 
 SHDR = struct.Struct("<IIQQQQIIQQ")
 PHDR = struct.Struct("<IIQQQQQQ")

@@ -13,7 +13,7 @@ from deploy import lockfile, prune, zipper
 from deploy.errors import DeployError
 from deploy.progress import Progress
 from deploy.targets import Target
-from tests.deploy.conftest import REPO
+from tests.support.deploy_build import REPO
 
 
 @pytest.mark.parametrize(
