@@ -56,7 +56,7 @@ def function_status(
         previous = recorded_previous(current.get("Description", ""))
         weights = current.get("RoutingConfig", {}).get("AdditionalVersionWeights", {})
         status["alias"] = alias
-        status["routing"] = {live: round(1 - sum(weights.values()), 4), **weights}
+        status["routing"] = {live: round(1.0 - sum(weights.values()), 4), **weights}
     else:
         live = lambdas.latest_version(client, function)
     if live is not None:
