@@ -37,6 +37,16 @@ def _looks_native(path: Path) -> bool:
     return path.name.endswith(_NATIVE_SUFFIXES) or ".so." in path.name
 
 
+def elf_machine(path: Path) -> int | None:
+    """The ELF `e_machine` of a 64-bit little-endian ELF file, None for anything else."""
+    with path.open("rb") as f:
+        head = f.read(20)
+    if head[:4] != b"\x7fELF" or len(head) < 20 or head[4] != 2 or head[5] != 1:
+        return None
+    machine: int = struct.unpack_from("<H", head, 18)[0]
+    return machine
+
+
 def describe_problem(path: Path, target: Target) -> str | None:
     """Return why a file cannot load on the target, or None if it can (or is not native)."""
     with path.open("rb") as f:

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from deploy import commands
+from deploy import aws_commands, commands
 from deploy.errors import DeployError
-from deploy.targets import ARCHES
+from deploy.targets import ARCHES, RUNTIME_GLIBC
 
 _FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
@@ -35,7 +35,12 @@ def _add_package(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "for the target, service/, migrations/, the RDS CA bundle, bytecode.",
     )
     p.add_argument("--arch", choices=ARCHES, default="arm64", help="Lambda architecture")
-    p.add_argument("--runtime", default="python3.12", help="Lambda runtime identifier")
+    p.add_argument(
+        "--runtime",
+        default="python3.12",
+        choices=sorted(RUNTIME_GLIBC),
+        help="Lambda runtime (the lock must be resolved for it)",
+    )
     p.add_argument("--output", "-o", type=Path, default=Path("build/lambda.zip"))
     p.add_argument(
         "--include-boto3",
@@ -72,6 +77,16 @@ def _add_package(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         metavar="MB",
         help="fail when the zip is larger (MB = 2**20 bytes)",
     )
+    p.add_argument(
+        "--no-strip", action="store_true", help="keep symbols and debug info in shared objects"
+    )
+    p.add_argument(
+        "--excludes",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="what to leave out of the dependencies (default: deploy/package-excludes.txt)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     _add_pip_options(p)
@@ -88,7 +103,12 @@ def _add_lock(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--setup-cfg", type=Path, default=Path("setup.cfg"))
     p.add_argument("--output", "-o", type=Path, default=Path("deploy/requirements.lock"))
-    p.add_argument("--python", default="3.12", help="target Python version")
+    p.add_argument(
+        "--python",
+        default="3.12",
+        choices=sorted(r.removeprefix("python") for r in RUNTIME_GLIBC),
+        help="target Python version",
+    )
     _add_pip_options(p)
     p.set_defaults(func=commands.cmd_lock)
 
@@ -129,34 +149,36 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(func=commands.cmd_serve)
 
 
-def _release_parser(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser],
-    name: str,
-    help_text: str,
-    roles: Sequence[str],
+ROLES = ("api", "migrate", "rotate")
+
+
+def function_variable(role: str) -> str:
+    """The environment variable naming a role's function (Terraform output <role>_function_name)."""
+    return f"{role.upper()}_FUNCTION_NAME"
+
+
+def _aws_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
 ) -> argparse.ArgumentParser:
+    """A subcommand that talks to AWS: region and the three function names."""
     p = sub.add_parser(name, help=help_text, description=help_text, formatter_class=_FORMATTER)
     p.add_argument(
         "--region", default=os.environ.get("AWS_REGION"), help="AWS region (env AWS_REGION)"
     )
-    for role in roles:
-        env = f"{role.upper()}_FUNCTION_NAME"
+    for role in ROLES:
+        env = function_variable(role)
         p.add_argument(
-            f"--{role}-function",
-            default=os.environ.get(env),
-            required=not os.environ.get(env),
-            help=f"function name (env {env})",
+            f"--{role}-function", default=os.environ.get(env), help=f"function name (env {env})"
         )
     return p
 
 
 def _add_release(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = _release_parser(
+    p = _aws_parser(
         sub,
         "publish",
-        "upload the zip (or an S3 object) to the API, migration "
-        "and rotation functions, wait, publish versions; print them as JSON",
-        ("api", "migrate", "rotate"),
+        "upload the zip (or an S3 object) to the API, migration and rotation functions, "
+        "wait, publish versions; print them as JSON",
     )
     p.add_argument("--zip", type=Path, default=None, help="local zip (e.g. build/lambda.zip)")
     p.add_argument("--s3-bucket")
@@ -164,39 +186,41 @@ def _add_release(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--s3-version")
     p.add_argument("--description", default="", help="version description (e.g. git SHA)")
     p.add_argument("--output", "-o", type=Path, help="also write the JSON here (release file)")
-    p.set_defaults(func=commands.cmd_publish)
+    p.set_defaults(func=aws_commands.cmd_publish)
 
-    p = _release_parser(
+    p = _aws_parser(
         sub,
         "migrate",
-        "invoke the migration function synchronously; exit 1 on "
-        "FunctionError or a result without ok: true",
-        ("migrate",),
+        "invoke the migration job's published version synchronously; exit 1 on a "
+        "FunctionError or a result without ok: true (never invokes $LATEST)",
     )
     p.add_argument("--action", default="upgrade", choices=("upgrade", "current", "history"))
-    p.add_argument("--revision", default="head")
+    p.add_argument("--revision", default=None, help="upgrade to this revision (default head)")
     p.add_argument("--version", help="function version to invoke (default: from --release)")
     p.add_argument("--release", type=Path, help="the JSON file publish wrote")
-    p.set_defaults(func=commands.cmd_migrate)
+    p.set_defaults(func=aws_commands.cmd_migrate)
 
-    p = _release_parser(
+    p = _aws_parser(
         sub,
         "promote",
-        "point the alias at the new API version, recording the "
-        "previous one in the alias description",
-        ("api",),
+        "check GET /healthz on the new API version, then point the alias of the API and "
+        "rotation functions at the release's versions, recording the previous ones",
     )
-    p.add_argument("--version", help="API function version (default: from --release)")
     p.add_argument("--release", type=Path, help="the JSON file publish wrote")
+    p.add_argument("--version", help="API function version (instead of --release)")
+    p.add_argument("--rotate-version", help="rotation function version (with --version)")
     p.add_argument("--alias", default="live")
-    p.set_defaults(func=commands.cmd_promote)
+    p.set_defaults(func=aws_commands.cmd_promote)
 
-    p = _release_parser(
-        sub, "rollback", "point the alias back at the version promote recorded", ("api",)
+    p = _aws_parser(
+        sub,
+        "rollback",
+        "point the alias of the API and rotation functions back at the versions promote recorded",
     )
-    p.add_argument("--version", help="roll back to this version instead")
+    p.add_argument("--version", help="roll the API back to this version instead")
+    p.add_argument("--rotate-version", help="roll the rotation function back to this version")
     p.add_argument("--alias", default="live")
-    p.set_defaults(func=commands.cmd_rollback)
+    p.set_defaults(func=aws_commands.cmd_rollback)
 
     p = sub.add_parser(
         "smoke",
@@ -212,6 +236,41 @@ def _add_release(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.set_defaults(func=commands.cmd_smoke)
 
 
+def _add_operations(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _aws_parser(
+        sub,
+        "status",
+        "per function: the version live serves and the one before, their code versus a "
+        "local zip, when they were published, and the alias routing",
+    )
+    p.add_argument("--zip", type=Path, default=Path("build/lambda.zip"), help="compare with")
+    p.add_argument("--alias", default="live")
+    p.add_argument("--json", action="store_true", help="print the status as JSON")
+    p.set_defaults(func=aws_commands.cmd_status)
+
+    p = _aws_parser(sub, "logs", "print the functions' CloudWatch Logs, readably")
+    p.add_argument(
+        "functions", nargs="*", metavar="FUNCTION", help="api, migrate and/or rotate (default: all)"
+    )
+    p.add_argument("--since", default="10m", help="how far back: 30s, 10m, 2h, 1d or ISO time")
+    p.add_argument("--filter", dest="pattern", help="CloudWatch Logs filter pattern")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between polls (--follow)")
+    p.set_defaults(func=aws_commands.cmd_logs)
+
+    p = _aws_parser(sub, "invoke", "invoke a function synchronously and print its result")
+    p.add_argument("function", help="api, migrate, rotate, or a function name")
+    p.add_argument(
+        "--payload", default="{}", help="the event: JSON text, or @FILE to read it from a file"
+    )
+    p.add_argument(
+        "--qualifier",
+        help="version or alias (default: live for api and rotate, the newest version otherwise)",
+    )
+    p.add_argument("--log-tail", action="store_true", help="also print the log tail on stderr")
+    p.set_defaults(func=aws_commands.cmd_invoke)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -224,14 +283,39 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lock(sub)
     _add_serve(sub)
     _add_release(sub)
+    _add_operations(sub)
     return parser
 
 
+def function_hints(args: argparse.Namespace) -> dict[str, str]:
+    """Function name -> where it came from, for error messages."""
+    hints = {}
+    for role in ROLES:
+        name = getattr(args, f"{role}_function", None)
+        if name:
+            hints[name] = f"{function_variable(role)} or --{role}-function"
+    return hints
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse arguments, run the command; print DeployError messages on stderr and return 1."""
+    """Parse arguments and run the command. Expected failures (DeployError, any AWS error)
+    print one `error: ...` line on stderr and return 1, never a traceback."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
     except DeployError as error:
+        if error.details:
+            print(error.details, file=sys.stderr)
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        from deploy import aws
+
+        message = aws.explain(error, function_hints(args))
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
         return 1

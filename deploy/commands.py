@@ -1,4 +1,5 @@
-"""The commands behind `python -m deploy`: each takes parsed arguments and returns an exit code."""
+"""The local commands behind `python -m deploy` (package, lock, serve, smoke): each takes
+parsed arguments and returns an exit code. The AWS ones are in deploy/aws_commands.py."""
 
 from __future__ import annotations
 
@@ -6,16 +7,16 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deploy.errors import DeployError
 
 if TYPE_CHECKING:
-    from mypy_boto3_lambda import LambdaClient
+    from deploy.targets import Target
 
 
-def _out(data: Any) -> None:
+def out(data: Any) -> None:
+    """Print a result as indented, sorted JSON on stdout."""
     print(json.dumps(data, indent=2, sort_keys=True))
 
 
@@ -33,16 +34,24 @@ def cmd_lock(args: argparse.Namespace) -> int:
     return 0
 
 
+def _target(runtime: str, arch: str) -> Target:
+    from deploy.targets import Target
+
+    try:
+        return Target.from_runtime(runtime, arch)
+    except ValueError as problem:
+        raise DeployError(str(problem)) from None
+
+
 def cmd_package(args: argparse.Namespace) -> int:
     """Build the Lambda zip."""
     from deploy.package import MB, PackageOptions, build_package
     from deploy.progress import Progress
-    from deploy.targets import Target
 
     options = PackageOptions(
         project=args.project,
         output=args.output,
-        target=Target.from_runtime(args.runtime, args.arch),
+        target=_target(args.runtime, args.arch),
         include_boto3=args.include_boto3,
         lock=args.requirements,
         cache=args.cache_dir,
@@ -50,6 +59,8 @@ def cmd_package(args: argparse.Namespace) -> int:
         compile_python=args.compile_python,
         unchecked_hash=not args.checked_pyc,
         max_size_mb=args.max_size,
+        strip=not args.no_strip,
+        excludes=args.excludes,
         pip_options=_pip_options(args),
         progress=Progress(enabled=not args.quiet),
     )
@@ -58,13 +69,15 @@ def cmd_package(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     summary = result.summary
     if args.json:
-        _out(
+        out(
             {
                 "path": str(summary.path),
                 "size": summary.size,
                 "sha256": summary.sha256_hex,
                 "sha256_base64": summary.sha256_b64,
                 "entries": summary.entries,
+                "unzipped": summary.unzipped,
+                "stripped_files": result.stripped[0],
                 "runtime": result.target.runtime,
                 "arch": result.target.arch,
                 "bytecode": result.compiled_with is not None,
@@ -73,108 +86,58 @@ def cmd_package(args: argparse.Namespace) -> int:
     else:
         print(
             f"{summary.path}: {summary.size / MB:.2f} MB ({summary.size} bytes, "
-            f"{summary.entries} files) for {result.target.runtime}/{result.target.arch}"
+            f"{summary.entries} files; {summary.unzipped / MB:.1f} MB unzipped) "
+            f"for {result.target.runtime}/{result.target.arch}"
         )
         print(f"base64 sha256 (filebase64sha256): {summary.sha256_b64}")
     return 0
 
 
+def _stop_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so `finally` blocks (the unpacked package's removal) run."""
+    import signal
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the local API Gateway until interrupted."""
+    """Run the local API Gateway until interrupted (Ctrl-C or SIGTERM)."""
+    from contextlib import nullcontext
+
     from deploy.serve import GatewayConfig, load_handler, make_server
+    from deploy.unpacked import unpacked
 
     for item in args.env:
         name, sep, value = item.partition("=")
         if not sep:
             raise DeployError(f"--env takes NAME=VALUE, not {item!r}")
         os.environ[name] = value
-    handler = load_handler(args.handler, args.package)
-    config = GatewayConfig(
-        stage=args.stage,
-        binary_media_types=tuple(args.binary_media_types),
-        memory_mb=args.memory,
-        timeout_s=args.timeout,
-    )
-    server = make_server(handler, config, args.host, args.port)
-    prefix = f"/{args.stage}" if args.stage else ""
-    print(
-        f"serving {args.handler} on http://{args.host}:{server.server_address[1]}{prefix}/",
-        file=sys.stderr,
-        flush=True,
-    )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
-
-
-def _client(args: argparse.Namespace, read_timeout: int = 60) -> LambdaClient:
-    import boto3
-    from botocore.config import Config
-
-    config = Config(read_timeout=read_timeout, retries={"max_attempts": 3, "mode": "standard"})
-    return boto3.client("lambda", region_name=args.region, config=config)
-
-
-def _release_file(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    try:
-        data: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DeployError(f"cannot read release file {path}: {exc}") from exc
-    return data
-
-
-def _version(args: argparse.Namespace, role: str) -> str | None:
-    if args.version:
-        return str(args.version)
-    version = _release_file(args.release).get(role, {}).get("version")
-    return str(version) if version else None
-
-
-def cmd_publish(args: argparse.Namespace) -> int:
-    """Upload code to the three functions and publish versions."""
-    from deploy import release
-
-    functions = release.Functions(args.api_function, args.migrate_function, args.rotate_function)
-    code = release.code_location(args.zip, args.s3_bucket, args.s3_key, args.s3_version)
-    result = release.publish(_client(args), functions, code, args.description)
-    if args.output:
-        args.output.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    _out(result)
-    return 0
-
-
-def cmd_migrate(args: argparse.Namespace) -> int:
-    """Invoke the migration job and check its result."""
-    from deploy import release
-
-    event = {"action": args.action, "revision": args.revision}
-    client = _client(args, read_timeout=900)  # the job may run up to Lambda's 15 minutes
-    _out(release.migrate(client, args.migrate_function, _version(args, "migrate"), event))
-    return 0
-
-
-def cmd_promote(args: argparse.Namespace) -> int:
-    """Move the live alias to the new API version."""
-    from deploy import release
-
-    version = _version(args, "api")
-    if not version:
-        raise DeployError("promote needs --version or --release (the file publish wrote)")
-    _out(release.promote(_client(args), args.api_function, version, args.alias))
-    return 0
-
-
-def cmd_rollback(args: argparse.Namespace) -> int:
-    """Move the live alias back to the version it had before promote."""
-    from deploy import release
-
-    _out(release.rollback(_client(args), args.api_function, args.version, args.alias))
+    _stop_on_sigterm()
+    package = unpacked(args.package) if args.package else nullcontext(None)
+    with package as folder:
+        handler = load_handler(args.handler, folder, str(args.package))
+        config = GatewayConfig(
+            stage=args.stage,
+            binary_media_types=tuple(args.binary_media_types),
+            memory_mb=args.memory,
+            timeout_s=args.timeout,
+        )
+        server = make_server(handler, config, args.host, args.port)
+        prefix = f"/{args.stage}" if args.stage else ""
+        print(
+            f"serving {args.handler} on http://{args.host}:{server.server_address[1]}{prefix}/",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
     return 0
 
 
@@ -189,7 +152,7 @@ def cmd_smoke(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         path=args.path,
     )
-    _out(
+    out(
         {
             "url": result.url,
             "status": result.status,

@@ -31,6 +31,7 @@ RUNTIME_PROVIDED = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
 )
 _INPUT_MARK = "# input-sha256: "
+_PYTHON_MARK = re.compile(r"^# Resolved for python(\d+\.\d+) ", re.MULTILINE)
 _PIN = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)==(?P<version>\S+)(?P<rest>.*)$")
 
 
@@ -171,6 +172,12 @@ def read_lock(path: Path) -> tuple[list[Pin], str | None]:
         hashes = frozenset(re.findall(r"--hash=sha256:([0-9a-f]{64})", match["rest"]))
         pins.append(Pin(canonicalize_name(match["name"]), match["version"], hashes))
     return pins, digest
+
+
+def lock_python(path: Path) -> str | None:
+    """The Python version a lock was resolved for (its header), None if it does not say."""
+    match = _PYTHON_MARK.search(path.read_text()) if path.is_file() else None
+    return match[1] if match else None
 
 
 def split_runtime_provided(pins: Iterable[Pin], include_boto3: bool) -> tuple[list[Pin], list[Pin]]:

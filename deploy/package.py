@@ -7,15 +7,19 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy import binaries, bytecode, lockfile, prune, wheels, zipper
+from deploy import binaries, bytecode, lockfile, prune, strip, wheels, zipper
 from deploy.errors import DeployError
 from deploy.lockfile import Pin
 from deploy.progress import Progress
 from deploy.targets import Target
 
 MB = 1024 * 1024  # AWS's "50 MB" zip limit is 52,428,800 bytes
+# Lambda's limit for the unzipped package (layers included): 250 MB, 262,144,000 bytes.
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+UNZIPPED_LIMIT = 250 * MB
 SOURCES = ("service", "migrations")
 CA_BUNDLE = Path("service/certs/global-bundle.pem")
+EXCLUDES = Path("deploy/package-excludes.txt")
 
 
 @dataclass
@@ -32,6 +36,8 @@ class PackageOptions:
     compile_python: str | None = None
     unchecked_hash: bool = True
     max_size_mb: float = 25.0
+    strip: bool = True
+    excludes: Path | None = None  # default: <project>/deploy/package-excludes.txt if present
     pip_options: list[str] = field(default_factory=list)
     progress: Progress = field(default_factory=Progress)
 
@@ -47,11 +53,20 @@ class PackageResult:
     compiled_with: str | None
     native_files: int
     warnings: list[str]
+    stripped: tuple[int, int] = (0, 0)  # (files, bytes saved)
 
 
 def _load_pins(options: PackageOptions) -> list[Pin]:
     lock = options.lock or options.project / "deploy" / "requirements.lock"
     pins, digest = lockfile.read_lock(lock)
+    resolved_for = lockfile.lock_python(lock)
+    if resolved_for is not None and resolved_for != options.target.python:
+        raise DeployError(
+            f"{lock} is resolved for python{resolved_for}, so it builds only for that runtime, "
+            f"not {options.target.runtime}: regenerate it with "
+            f"python -m deploy lock --python {options.target.python} (and run the functions "
+            "on the same runtime)"
+        )
     setup_cfg = options.project / "setup.cfg"
     if options.lock is None and digest and setup_cfg.is_file():
         current = lockfile.input_digest(lockfile.read_install_requires(setup_cfg))
@@ -87,6 +102,16 @@ def _add_sources(project: Path, staging: Path) -> None:
         shutil.copy2(root_ini, staging / "alembic.ini")
 
 
+def _excludes(options: PackageOptions) -> list[str]:
+    path = options.excludes or options.project / EXCLUDES
+    if options.excludes is None and not path.is_file():
+        return []
+    try:
+        return prune.read_excludes(path)
+    except OSError as exc:
+        raise DeployError(f"cannot read the excludes file {path}: {exc}") from exc
+
+
 def _budget_error(summary: zipper.ZipSummary, limit: float) -> DeployError:
     rows = "\n".join(f"  {size / MB:8.2f} MB  {name}" for name, size in zipper.largest(summary))
     return DeployError(
@@ -105,6 +130,7 @@ def build_package(options: PackageOptions) -> PackageResult:
     project = options.project
     pins = _load_pins(options)
     ship, runtime = lockfile.split_runtime_provided(pins, options.include_boto3)
+    excludes = _excludes(options)
     cache = options.cache or project / "build" / "cache" / "wheels"
     _check_ca_bundle(project)
     python = None
@@ -124,6 +150,15 @@ def build_package(options: PackageOptions) -> PackageResult:
             wheels.install(wheel_files, target, staging)
         with progress.step("Pruning tests, caches, docs and dist-info") as step:
             step.update(f"({len(prune.prune_dependencies(staging))} paths)")
+        with progress.step(f"Leaving out what {options.excludes or EXCLUDES} lists") as step:
+            excluded, unused = prune.apply_excludes(staging, excludes)
+            step.update(f"({len(excluded)} paths)")
+        warnings += [f"exclude pattern {p!r} matches nothing: remove it" for p in unused]
+        stripped = (0, 0)
+        if options.strip:
+            with progress.step("Stripping shared objects") as step:
+                stripped = strip.strip_tree(staging)
+                step.update(f"({stripped[0]} files, {stripped[1] / MB:.1f} MB less)")
         with progress.step("Adding service/, migrations/ and the CA bundle"):
             _add_sources(project, staging)
         with progress.step("Checking compiled extensions") as step:
@@ -136,7 +171,13 @@ def build_package(options: PackageOptions) -> PackageResult:
             summary = zipper.write_zip(
                 staging, options.output, lambda done, total: step.update(f"{done}/{total} files")
             )
+    if summary.unzipped > UNZIPPED_LIMIT:
+        options.output.unlink()
+        raise DeployError(
+            f"package is {summary.unzipped / MB:.1f} MB unzipped, over Lambda's "
+            f"{UNZIPPED_LIMIT / MB:g} MB limit for a function's code and layers"
+        )
     if summary.size > options.max_size_mb * MB:
         options.output.unlink()
         raise _budget_error(summary, options.max_size_mb)
-    return PackageResult(summary, target, ship, runtime, python, native, warnings)
+    return PackageResult(summary, target, ship, runtime, python, native, warnings, stripped)

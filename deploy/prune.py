@@ -7,7 +7,9 @@ the same kind of files.
 
 from __future__ import annotations
 
+import fnmatch
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 # Folders nobody imports at run time.
@@ -43,6 +45,43 @@ def trim_metadata(path: Path) -> None:
     text = path.read_text(encoding="utf-8", errors="surrogateescape")
     header, _sep, _body = text.partition("\n\n")
     path.write_text(header + "\n", encoding="utf-8", errors="surrogateescape")
+
+
+def read_excludes(path: Path) -> list[str]:
+    """The patterns of an excludes file (deploy/package-excludes.txt): no comments, no blanks."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]
+
+
+def _excluded(rel: str, is_dir: bool, patterns: Sequence[str]) -> str | None:
+    for pattern in patterns:
+        if pattern.endswith("/"):
+            if is_dir and fnmatch.fnmatchcase(rel, pattern[:-1]):
+                return pattern
+        elif not is_dir and fnmatch.fnmatchcase(rel, pattern):
+            return pattern
+    return None
+
+
+def apply_excludes(root: Path, patterns: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Delete what the patterns match; return (removed paths, patterns that matched nothing)."""
+    removed: list[str] = []
+    used: set[str] = set()
+    for path in sorted(root.rglob("*")):  # parents before children
+        if not path.exists() and not path.is_symlink():
+            continue  # inside a folder removed already
+        rel = path.relative_to(root).as_posix()
+        pattern = _excluded(rel, path.is_dir(), patterns)
+        if pattern is None:
+            continue
+        used.add(pattern)
+        if path.is_dir():
+            shutil.rmtree(path)
+            removed.append(rel + "/")
+        else:
+            path.unlink()
+            removed.append(rel)
+    return removed, [p for p in patterns if p not in used]
 
 
 def prune_dependencies(root: Path) -> list[str]:

@@ -7,18 +7,13 @@ invocation at a time, as in one Lambda execution environment. Standard library o
 
 from __future__ import annotations
 
-import atexit
 import importlib
 import json
-import re
-import shutil
 import sys
-import tempfile
 import threading
 import time
 import traceback
 import uuid
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +22,8 @@ from typing import Any
 
 from deploy import events
 from deploy.errors import DeployError
+from deploy.httpbody import UnreadableBody, read_body
+from deploy.unpacked import check_runs_here
 
 Handler = Callable[[dict[str, Any], Any], Any]
 DEFAULT_HANDLER = "service.lambda_handler:handler"
@@ -65,47 +62,27 @@ class GatewayConfig:
     memory_mb: int = 512
     timeout_s: float = 29.0  # API Gateway's integration timeout
     region: str = "us-east-1"
+    body_limit: int = events.APIGW_BODY_LIMIT
 
 
-def _unpack(package: Path) -> Path:
-    if package.is_dir():
-        return package.resolve()
-    if not zipfile.is_zipfile(package):
-        raise DeployError(f"{package} is neither a folder nor a zip file")
-    folder = Path(tempfile.mkdtemp(prefix="deploy-serve-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    with zipfile.ZipFile(package) as archive:
-        archive.extractall(folder)
-    return folder
+def load_handler(spec: str, folder: Path | None = None, label: str | None = None) -> Handler:
+    """Import `module:attr` (or Lambda's `module.attr`), from an unpacked package if given.
 
-
-def _check_python(folder: Path) -> None:
-    """Fail early when the package's extensions were built for another Python."""
-    running = f"{sys.version_info[0]}{sys.version_info[1]}"
-    for path in folder.rglob("*.so"):
-        match = re.search(r"\.cpython-(\d+)", path.name)
-        if match and match[1] != running:
-            raise DeployError(
-                f"{folder} holds extensions for CPython {match[1][0]}.{match[1][1:]} "
-                f"({path.name}); run serve with that Python, e.g. python{match[1][0]}."
-                f"{match[1][1:]} -m deploy serve ..."
-            )
-
-
-def load_handler(spec: str, package: Path | None = None) -> Handler:
-    """Import `module:attr` (or Lambda's `module.attr`), from a built package if given."""
+    :param label: how to name the package in messages (default: the folder).
+    """
     module_name, sep, attr = spec.partition(":")
     if not sep:
         module_name, _, attr = spec.rpartition(".")
     if not module_name or not attr:
         raise DeployError(f"handler must look like module:attr or module.attr, not {spec!r}")
-    if package is not None:
-        folder = _unpack(package)
-        _check_python(folder)
+    if folder is not None:
+        check_runs_here(folder, label)
         sys.path.insert(0, str(folder))
     module = importlib.import_module(module_name)
-    if package is not None and not str(Path(module.__file__ or "")).startswith(str(folder)):
-        raise DeployError(f"{module_name} was imported from {module.__file__}, not {package}")
+    if folder is not None and not str(Path(module.__file__ or "")).startswith(str(folder)):
+        raise DeployError(
+            f"{module_name} was imported from {module.__file__}, not {label or folder}"
+        )
     handler = getattr(module, attr, None)
     if not callable(handler):
         raise DeployError(f"{module_name}.{attr} is not a callable handler")
@@ -129,7 +106,7 @@ class LocalGateway(ThreadingHTTPServer):
         path = events.strip_stage(request.target.split("?", 1)[0], config.stage)
         if path is None:  # API Gateway's answer for a path outside the stage
             return events.gateway_error(403, "Forbidden", "ForbiddenException")
-        if len(request.body) > events.APIGW_BODY_LIMIT:
+        if len(request.body) > config.body_limit:
             return events.gateway_error(413, "Request Too Long", "RequestTooLongException")
         event = events.build_event(
             request,
@@ -166,32 +143,30 @@ class _RequestHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: LocalGateway
 
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline().strip():  # trailers
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
     def _proxy(self) -> None:
+        try:
+            body = read_body(self.headers, self.rfile, self.server.config.body_limit)
+        except UnreadableBody as refused:
+            # The stream cannot be framed any more: answer and close the connection.
+            self.close_connection = True
+            self._send(refused.response, close=True)
+            return
         request = events.HttpRequest(
             method=self.command,
             target=self.path,
             headers=list(self.headers.items()),
-            body=self._read_body(),
+            body=body,
             source_ip=self.client_address[0],
         )
-        response = self.server.invoke(request)
+        self._send(self.server.invoke(request))
+
+    def _send(self, response: events.HttpResponse, close: bool = False) -> None:
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
+        if close:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)

@@ -9,9 +9,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from packaging.tags import Tag
 
-# The python3.12 (and later) Lambda runtimes run on Amazon Linux 2023, glibc 2.34.
+# Lambda's Python runtimes and the glibc minor version of the Amazon Linux they run on:
+# python3.10 and 3.11 on Amazon Linux 2 (glibc 2.26), python3.12 and later on Amazon
+# Linux 2023 (glibc 2.34). A wheel tagged manylinux_2_X loads only where glibc >= 2.X.
 # https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
-GLIBC_MINOR = 34
+RUNTIME_GLIBC = {
+    "python3.10": 26,
+    "python3.11": 26,
+    "python3.12": 34,
+    "python3.13": 34,
+    "python3.14": 34,
+}
 ARCHES = ("arm64", "x86_64")
 _MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
 # ELF e_machine values: https://refspecs.linuxfoundation.org/elf/gabi4+/ch4.eheader.html
@@ -28,9 +36,9 @@ class Target:
     def __post_init__(self) -> None:
         if self.arch not in ARCHES:
             raise ValueError(f"unknown architecture {self.arch!r}; choose one of {ARCHES}")
-        major, _, minor = self.python.partition(".")
-        if not (major.isdigit() and minor.isdigit()):
-            raise ValueError(f"python version must look like 3.12, not {self.python!r}")
+        if self.runtime not in RUNTIME_GLIBC:
+            known = ", ".join(RUNTIME_GLIBC)
+            raise ValueError(f"{self.runtime} is not a Lambda Python runtime we know ({known})")
 
     @classmethod
     def from_runtime(cls, runtime: str, arch: str) -> Target:
@@ -38,6 +46,11 @@ class Target:
         if not runtime.startswith("python"):
             raise ValueError(f"not a Python Lambda runtime: {runtime!r}")
         return cls(python=runtime.removeprefix("python"), arch=arch)
+
+    @property
+    def glibc_minor(self) -> int:
+        """The runtime's glibc is 2.<this>: the newest manylinux tag it can load."""
+        return RUNTIME_GLIBC[self.runtime]
 
     @property
     def runtime(self) -> str:
@@ -64,9 +77,9 @@ class Target:
         """Platform tags the runtime accepts, newest first.
 
         pip needs the older aliases too: listing only manylinux_2_34 fails to
-        resolve wheels tagged manylinux2014 (see shared/notes/platform-facts.md).
+        resolve wheels tagged manylinux2014 (pip does not expand the aliases itself).
         """
-        tags = [f"manylinux_2_{minor}_{self.machine}" for minor in range(GLIBC_MINOR, 16, -1)]
+        tags = [f"manylinux_2_{minor}_{self.machine}" for minor in range(self.glibc_minor, 16, -1)]
         tags.append(f"manylinux2014_{self.machine}")
         return tuple(tags)
 

@@ -3,27 +3,49 @@
 #
 # terraform/versions.tf keeps its backend "s3" block commented out, so that the
 # configuration also works locally without a state bucket. Here an override file
-# declares the backend and -backend-config fills it in from repository variables:
-#   TF_STATE_BUCKET  (required)  state bucket, versioned (docs/deploying.md)
-#   TF_STATE_KEY     (required)  state object key, e.g. inventory-api/prod/terraform.tfstate
+# declares the backend, and ci.backend.hcl fills it in from the workflow's variables
+# (deploy/README.md, Environments):
+#   TF_STATE_BUCKET  (required)  state bucket, versioned
+#   TF_STATE_KEY     (required)  this environment's state object key
 #   TF_STATE_REGION  (optional)  the bucket's region; default AWS_REGION
 #   TF_STATE_KMS_KEY_ID (optional) KMS key for the state object (else SSE-S3)
 # Locking: use_lockfile=true (S3-native lock object, no DynamoDB table).
+# With --backend-from-plan (the apply job) it uses the ci.backend.hcl that came with
+# the saved plan instead, so the plan is applied to the state it was made from.
 #
 # It also writes TERRAFORM_TFVARS (the content of a tfvars file, if set) to
-# ci.auto.tfvars, and a placeholder build/lambda.zip when no package exists: Terraform
-# hashes package_path at plan time but only uses the code when it creates the
-# functions; afterwards the deploy workflow owns the code (ignore_changes).
-# Extra arguments are passed on to `terraform init`.
+# ci.auto.tfvars. The Lambda zip (../build/lambda.zip, `python -m deploy package`) must
+# exist: Terraform hashes it at plan time, and creating the rotation schedule invokes
+# the rotation function at apply time. Other arguments are passed on to `terraform init`.
 set -euo pipefail
 
-: "${TF_STATE_BUCKET:?set the repository variable TF_STATE_BUCKET (see docs/deploying.md)}"
-: "${TF_STATE_KEY:?set the repository variable TF_STATE_KEY (see docs/deploying.md)}"
-region="${TF_STATE_REGION:-${AWS_REGION:-}}"
-: "${region:?set the repository variable TF_STATE_REGION or AWS_REGION}"
+if [ "${1:-}" = "--backend-from-plan" ]; then
+  shift
+  if [ ! -f ci.backend.hcl ]; then
+    echo "ci.backend.hcl not found: it comes with the saved plan (terraform.yml's plan job)" >&2
+    exit 1
+  fi
+else
+  : "${TF_STATE_BUCKET:?set the repository variable TF_STATE_BUCKET (see deploy/README.md)}"
+  : "${TF_STATE_KEY:?set TF_STATE_KEY_<ENVIRONMENT> for this environment (see deploy/README.md)}"
+  region="${TF_STATE_REGION:-${AWS_REGION:-}}"
+  : "${region:?set the repository variable TF_STATE_REGION or AWS_REGION}"
+  quote() { local value="${1//\\/\\\\}"; printf '"%s"' "${value//\"/\\\"}"; }
+  {
+    echo "# Written by .github/scripts/terraform-init.sh"
+    echo "bucket       = $(quote "$TF_STATE_BUCKET")"
+    echo "key          = $(quote "$TF_STATE_KEY")"
+    echo "region       = $(quote "$region")"
+    echo "encrypt      = true"
+    echo "use_lockfile = true"
+    if [ -n "${TF_STATE_KMS_KEY_ID:-}" ]; then
+      echo "kms_key_id   = $(quote "$TF_STATE_KMS_KEY_ID")"
+    fi
+  } > ci.backend.hcl
+fi
 
 cat > ci_backend_override.tf <<'HCL'
-# Written by .github/scripts/terraform-init.sh; settings come from -backend-config.
+# Written by .github/scripts/terraform-init.sh; settings come from ci.backend.hcl.
 terraform {
   backend "s3" {}
 }
@@ -34,28 +56,8 @@ if [ -n "${TERRAFORM_TFVARS:-}" ]; then
 fi
 
 if [ ! -f ../build/lambda.zip ]; then
-  # Byte-identical every time (stored, fixed timestamp), so a plan made in one job
-  # applies in another.
-  mkdir -p ../build
-  python3 - <<'PY'
-import zipfile
-
-info = zipfile.ZipInfo("PLACEHOLDER.txt", date_time=(1980, 1, 1, 0, 0, 0))
-info.external_attr = 0o644 << 16
-with zipfile.ZipFile("../build/lambda.zip", "w", zipfile.ZIP_STORED) as archive:
-    archive.writestr(info, "Placeholder: the deploy workflow publishes the real package.\n")
-PY
+  echo "../build/lambda.zip not found: build it first (python -m deploy package)" >&2
+  exit 1
 fi
 
-backend=(
-  -backend-config="bucket=${TF_STATE_BUCKET}"
-  -backend-config="key=${TF_STATE_KEY}"
-  -backend-config="region=${region}"
-  -backend-config="encrypt=true"
-  -backend-config="use_lockfile=true"
-)
-if [ -n "${TF_STATE_KMS_KEY_ID:-}" ]; then
-  backend+=(-backend-config="kms_key_id=${TF_STATE_KMS_KEY_ID}")
-fi
-
-terraform init -input=false "${backend[@]}" "$@"
+terraform init -input=false -backend-config=ci.backend.hcl "$@"

@@ -1,101 +1,43 @@
 """Fixtures for the workflow tests: moto as a server (the workflow's steps are separate
-processes), the local API Gateway from tests/deploy, and a gateway whose database is gone."""
+processes), the local API Gateway serving the real handler, and one whose database is gone."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-import requests
 from moto.server import ThreadedMotoServer
 
-# Reused from tests/deploy: the migrated SQLite environment and the gateway serving it.
-from tests.deploy.conftest import ServeProcess, gateway, local_env, serve_process
-from tests.deploy.test_release import NAMES, _zip
-
-__all__ = ["gateway", "local_env"]  # fixtures, re-exported for this directory
-
-REGION = "eu-west-1"
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
-
-
-class Moto:
-    """moto's server in this process: Lambda without Docker, invoke answers injected."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def client(self, service: str):
-        return boto3.client(
-            service,
-            endpoint_url=self.url,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
-    def reset(self) -> None:
-        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
-
-    def inject_invoke_results(self, *payloads: object) -> None:
-        """What the next `invoke` calls return (moto's lambda-simple queue), in order."""
-        response = requests.post(
-            f"{self.url}/moto-api/static/lambda-simple/response",
-            json={"results": [json.dumps(p) for p in payloads], "region": REGION},
-            timeout=10,
-        )
-        response.raise_for_status()
-
-    def create_stack(self) -> None:
-        """The three functions as Terraform creates them (arm64, version 1), alias live -> 1."""
-        role = self.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument="{}")
-        client = self.client("lambda")
-        for name in NAMES.values():
-            client.create_function(
-                FunctionName=name,
-                Runtime="python3.12",
-                Role=role["Role"]["Arn"],
-                Handler="service.lambda_handler.handler",
-                Code={"ZipFile": _zip("v1")},
-                Publish=True,
-                Architectures=["arm64"],
-            )
-        client.create_alias(
-            FunctionName=NAMES["API_FUNCTION_NAME"], Name="live", FunctionVersion="1"
-        )
+from tests.support.deploy_moto import MotoServer
+from tests.support.deploy_serve import ServeProcess, migrated_local_env, serve_process
 
 
 @pytest.fixture(scope="module")
-def moto_server() -> Iterator[Moto]:
-    """One server per module; its Lambda backend answers invoke without Docker."""
+def moto_server() -> Iterator[MotoServer]:
+    """One server per module."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    moto = Moto(f"http://{host}:{port}")
-    set_config = f"{moto.url}/moto-api/config"
-    requests.post(set_config, json={"lambda": {"use_docker": False}}, timeout=10).raise_for_status()
+    moto = MotoServer(f"http://{host}:{port}")
     try:
         yield moto
     finally:
-        # The config is process-wide: give later in-process mocks their default back.
-        requests.post(set_config, json={"lambda": {"use_docker": True}}, timeout=10)
         moto.reset()
         server.stop()
 
 
-@pytest.fixture
-def moto(moto_server) -> Moto:
-    """A fresh account with the stack in it."""
-    moto_server.reset()
-    moto_server.create_stack()
-    return moto_server
+@pytest.fixture(scope="session")
+def local_env(tmp_path_factory) -> dict[str, str]:
+    """The embedded default's environment: a migrated SQLite file and an images folder."""
+    return migrated_local_env(tmp_path_factory.mktemp("local"))
+
+
+@pytest.fixture(scope="module")
+def gateway(local_env) -> Iterator[ServeProcess]:
+    """The real handler from source behind the local gateway, stage `prod`."""
+    with serve_process("--stage", "prod", env=local_env) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

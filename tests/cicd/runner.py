@@ -6,9 +6,15 @@ It evaluates the GitHub expressions our workflows use (`${{ }}` in `env:`, `if:`
 `$GITHUB_ENV` and `$GITHUB_STEP_SUMMARY`, and applies GitHub's rules for which
 steps run after a failure. `uses:` steps do not run: the caller gives a handler per
 action (default: nothing, success), and may substitute a `run:` step by its id (for
-steps that need the network, such as pip installs). Not supported: matrices,
-services, containers, composite actions, `${{ }}` in `run:` (our workflows have none;
-the static tests assert that).
+steps that need the network, such as pip installs).
+
+Jobs that call a reusable workflow of this repository (`uses: $/.github/workflows/x.yml`)
+run its jobs with the caller's `with:` as `inputs`, in the same run (same artifacts).
+A job in an environment sees that environment's variables over the repository's, and
+waits for its approval: the test says per environment whether reviewers approve
+(default) or reject (the job fails, as GitHub marks a rejected deployment).
+Not supported: matrices, services, containers, composite actions, `${{ }}` in `run:`
+(our workflows have none; the static tests assert that).
 """
 
 from __future__ import annotations
@@ -250,6 +256,8 @@ class JobResult:
     steps: list[StepResult] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     summary: str = ""
+    rejected: bool = False  # its environment's reviewers rejected it
+    called: dict[str, JobResult] = field(default_factory=dict)  # a reusable workflow's jobs
 
     def step(self, step_id: str) -> StepResult:
         for step in self.steps:
@@ -316,15 +324,21 @@ class Runner:
     substitutes: dict[str, Handler] = field(default_factory=dict)
     inputs: dict[str, Any] = field(default_factory=dict)
     results: dict[str, JobResult] = field(default_factory=dict)
+    environments: dict[str, dict[str, str]] = field(default_factory=dict)
+    approvals: dict[str, bool] = field(default_factory=dict)
+    load_workflow: Callable[[str], dict[str, Any]] | None = None
+    job_prefix: str = ""  # `<caller job>.` for the jobs of a called workflow
+    # Every job that ran, called workflows' jobs included, in the order they ran.
+    ran: list[JobResult] = field(default_factory=list)
 
-    def _contexts(self, **extra: Any) -> dict[str, Any]:
+    def _contexts(self, variables: Mapping[str, str] | None = None, **extra: Any) -> dict:
         needs = {
             job_id: {"result": result.result, "outputs": result.outputs}
             for job_id, result in self.results.items()
         }
         return {
             "github": self.github,
-            "vars": self.vars,
+            "vars": dict(variables if variables is not None else self.vars),
             "inputs": self.inputs,
             "needs": needs,
             "secrets": {},
@@ -340,6 +354,36 @@ class Runner:
         env.update(self.env_overrides)
         return env
 
+    def _call(self, job_id: str, job: dict[str, Any]) -> JobResult:
+        """Run the jobs of the reusable workflow a job calls; it fails if one of them does."""
+        assert self.load_workflow is not None, "give load_workflow to run reusable workflows"
+        match = re.fullmatch(r"(?:\$|\.)/\.github/workflows/([\w.-]+)", job["uses"])
+        assert match, f"only this repository's reusable workflows: {job['uses']}"
+        inputs = {k: interpolate(v, self._contexts()) for k, v in job.get("with", {}).items()}
+        called = Runner(
+            workflow=self.load_workflow(match[1]),
+            root=self.root,
+            vars=self.vars,
+            github=self.github,
+            base_env=self.base_env,
+            env_overrides=self.env_overrides,
+            uses_handlers=self.uses_handlers,
+            substitutes=self.substitutes,
+            inputs=inputs,
+            environments=self.environments,
+            approvals=self.approvals,
+            load_workflow=self.load_workflow,
+            job_prefix=f"{self.job_prefix}{job_id}.",
+            ran=self.ran,
+        )
+        jobs = called.run()
+        failed = any(r.result == "failure" for r in jobs.values())
+        result = JobResult(job_id, "failure" if failed else "success")
+        result.steps = [step for r in jobs.values() for step in r.steps]
+        result.summary = "".join(r.summary for r in jobs.values())
+        result.called = jobs
+        return result
+
     def run_job(self, job_id: str) -> JobResult:
         job = self.workflow["jobs"][job_id]
         needs = job.get("needs", [])
@@ -350,10 +394,25 @@ class Runner:
             result = JobResult(job_id, "skipped")
             self.results[job_id] = result
             return result
+        if "uses" in job:
+            result = self._call(job_id, job)
+            self.results[job_id] = result
+            return result
 
-        workspace = self.root / job_id
+        environment = job.get("environment")
+        if isinstance(environment, dict):
+            environment = environment.get("name")
+        environment = to_string(interpolate(environment, self._contexts())) or None
+        variables = {**self.vars, **self.environments.get(environment or "", {})}
+        if environment and not self.approvals.get(environment, True):
+            result = JobResult(job_id, "failure", rejected=True)  # the reviewers rejected it
+            self.results[job_id] = result
+            self.ran.append(result)
+            return result
+
+        workspace = self.root / f"{self.job_prefix}{job_id}"
         workspace.mkdir(parents=True, exist_ok=True)
-        temp = self.root / "_temp" / job_id
+        temp = self.root / "_temp" / f"{self.job_prefix}{job_id}"
         temp.mkdir(parents=True, exist_ok=True)
         summary_file = temp / "step_summary.md"
         env_file = temp / "github_env"
@@ -370,7 +429,7 @@ class Runner:
         for index, step in enumerate(job.get("steps", [])):
             step_id = step.get("id")
             name = step.get("name") or step.get("uses") or f"step {index}"
-            contexts = self._contexts(steps=steps)
+            contexts = self._contexts(variables, steps=steps)
             job_env = self._env(self.workflow.get("env"), job.get("env"), contexts=contexts)
             contexts = {**contexts, "env": {**job_env, **github_env}}
             if not condition(step.get("if"), contexts, status):
@@ -455,12 +514,13 @@ class Runner:
 
         result.result = status
         result.summary = summary_file.read_text()
-        contexts = self._contexts(steps=steps)
+        contexts = self._contexts(variables, steps=steps)
         result.outputs = {
             key: to_string(interpolate(value, contexts))
             for key, value in job.get("outputs", {}).items()
         }
         self.results[job_id] = result
+        self.ran.append(result)
         return result
 
     def _upload(

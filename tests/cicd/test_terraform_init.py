@@ -4,17 +4,17 @@ passes, the files it writes, and that the configuration with them still validate
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
+import hcl2
 import pytest
 
 from tests.cicd.workflows import REPO
+from tests.support.deploy_lambda import small_zip
 from tests.terraform.harness import terraform
 
 SCRIPT = REPO / ".github" / "scripts" / "terraform-init.sh"
@@ -26,11 +26,14 @@ STATE = {
 
 @pytest.fixture
 def checkout(tmp_path) -> Path:
-    """A copy of terraform/ in a fresh checkout layout, and a fake `terraform` that logs."""
+    """A copy of terraform/ in a fresh checkout layout with a built package, and a fake
+    `terraform` that logs its arguments."""
     root = tmp_path / "checkout"
     shutil.copytree(
         REPO / "terraform", root / "terraform", ignore=shutil.ignore_patterns(".terraform*")
     )
+    (root / "build").mkdir()
+    (root / "build" / "lambda.zip").write_bytes(small_zip("real package"))
     fake = tmp_path / "bin" / "terraform"
     fake.parent.mkdir()
     fake.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$TERRAFORM_ARGS_LOG"\n')
@@ -63,19 +66,30 @@ def terraform_args(checkout: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
+def _backend(checkout: Path) -> dict[str, object]:
+    """ci.backend.hcl as Terraform reads it (python-hcl2)."""
+    text = (checkout / "terraform" / "ci.backend.hcl").read_text()
+    options = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+    parsed = hcl2.loads(text, serialization_options=options)
+    return {k: v for k, v in parsed.items() if k != "__comments__"}
+
+
 def test_init_uses_the_s3_backend_with_native_locking(checkout):
     proc = run_script(checkout, "-lockfile=readonly", AWS_REGION="eu-west-1", **STATE)
     assert proc.returncode == 0, proc.stderr
     assert terraform_args(checkout) == [
         "init",
         "-input=false",
-        "-backend-config=bucket=123456789012-terraform-state",
-        "-backend-config=key=inventory/prod.tfstate",
-        "-backend-config=region=eu-west-1",
-        "-backend-config=encrypt=true",
-        "-backend-config=use_lockfile=true",
+        "-backend-config=ci.backend.hcl",
         "-lockfile=readonly",
     ]
+    assert _backend(checkout) == {
+        "bucket": "123456789012-terraform-state",
+        "key": "inventory/prod.tfstate",
+        "region": "eu-west-1",
+        "encrypt": True,
+        "use_lockfile": True,
+    }
     override = (checkout / "terraform" / "ci_backend_override.tf").read_text()
     assert 'backend "s3" {}' in override
     assert not (checkout / "terraform" / "ci.auto.tfvars").exists()
@@ -92,10 +106,17 @@ def test_optional_state_region_kms_key_and_tfvars(checkout):
         **STATE,
     )
     assert proc.returncode == 0, proc.stderr
-    args = terraform_args(checkout)
-    assert "-backend-config=region=us-east-1" in args
-    assert args[-1] == "-backend-config=kms_key_id=alias/terraform-state"
+    backend = _backend(checkout)
+    assert backend["region"] == "us-east-1"
+    assert backend["kms_key_id"] == "alias/terraform-state"
     assert (checkout / "terraform" / "ci.auto.tfvars").read_text() == tfvars + "\n"
+
+
+def test_values_are_quoted_for_hcl(checkout):
+    key = 'odd "key" with \\ backslash'
+    proc = run_script(checkout, AWS_REGION="eu-west-1", TF_STATE_BUCKET="b", TF_STATE_KEY=key)
+    assert proc.returncode == 0, proc.stderr
+    assert _backend(checkout)["key"] == key
 
 
 @pytest.mark.parametrize("missing", ["TF_STATE_BUCKET", "TF_STATE_KEY", "AWS_REGION"])
@@ -108,21 +129,28 @@ def test_missing_settings_fail_before_terraform_runs(checkout, missing):
     assert terraform_args(checkout) == []
 
 
-def test_placeholder_package_is_reproducible_and_never_replaces_a_real_one(checkout, tmp_path):
-    env = {"AWS_REGION": "eu-west-1", **STATE}
-    assert run_script(checkout, **env).returncode == 0
-    placeholder = checkout / "build" / "lambda.zip"
-    with zipfile.ZipFile(placeholder) as archive:
-        assert archive.namelist() == ["PLACEHOLDER.txt"]
-    first = hashlib.sha256(placeholder.read_bytes()).hexdigest()
-    # Same bytes in another job (the plan's hash must match at apply).
-    placeholder.unlink()
-    assert run_script(checkout, **env).returncode == 0
-    assert hashlib.sha256(placeholder.read_bytes()).hexdigest() == first
-    # A real package is left alone.
-    placeholder.write_bytes(b"real package")
-    assert run_script(checkout, **env).returncode == 0
-    assert placeholder.read_bytes() == b"real package"
+def test_no_placeholder_the_real_package_must_exist(checkout):
+    (checkout / "build" / "lambda.zip").unlink()
+    proc = run_script(checkout, AWS_REGION="eu-west-1", **STATE)
+    assert proc.returncode == 1
+    assert "python -m deploy package" in proc.stderr
+    assert terraform_args(checkout) == []
+    assert not (checkout / "build" / "lambda.zip").exists()
+
+
+def test_apply_uses_the_backend_that_came_with_the_plan(checkout):
+    # The plan job writes ci.backend.hcl (and uploads it with the plan)
+    assert run_script(checkout, AWS_REGION="eu-west-1", **STATE).returncode == 0
+    planned = (checkout / "terraform" / "ci.backend.hcl").read_text()
+    # The apply job has no state variables: it must use exactly that file
+    proc = run_script(checkout, "--backend-from-plan", "-lockfile=readonly")
+    assert proc.returncode == 0, proc.stderr
+    assert (checkout / "terraform" / "ci.backend.hcl").read_text() == planned
+    assert terraform_args(checkout)[2:] == ["-backend-config=ci.backend.hcl", "-lockfile=readonly"]
+    # Without the plan's file it refuses
+    (checkout / "terraform" / "ci.backend.hcl").unlink()
+    proc = run_script(checkout, "--backend-from-plan", AWS_REGION="eu-west-1", **STATE)
+    assert proc.returncode == 1 and "comes with the saved plan" in proc.stderr
 
 
 def test_configuration_with_the_generated_files_validates(checkout, tmp_path):

@@ -13,23 +13,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"
-NAMES = ("ci.yml", "deploy.yml", "terraform.yml")
-
-# The one list of third-party actions and the commits they are pinned to. Every `uses:`
-# in every workflow must be one of these, with `# <version>` after it. To move a pin,
-# change it here and in the workflows (Dependabot does the workflows).
-PINS = {
-    "actions/checkout": ("11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2"),
-    "actions/setup-python": ("a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0"),
-    "actions/cache": ("5a3ec84eff668545956fd18022155c47e93e2684", "v4.2.3"),
-    "actions/upload-artifact": ("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
-    "actions/download-artifact": ("d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"),
-    "aws-actions/configure-aws-credentials": (
-        "b47578312673ae6fa5b5096b330d9fbac3d116df",
-        "v4.2.1",
-    ),
-    "hashicorp/setup-terraform": ("b9cd54a3c349d3f38e8881555d616ced269862dd", "v3.1.2"),
-}
+NAMES = ("ci.yml", "deploy.yml", "release.yml", "terraform.yml")
+# A reusable workflow in this repository: `$/.github/workflows/<file>` (or `./...`).
+LOCAL_CALL = re.compile(r"^(?:\$|\.)/\.github/workflows/(?P<file>[\w.-]+\.ya?ml)$")
 
 
 def load(name: str) -> dict[str, Any]:
@@ -42,6 +28,48 @@ def load(name: str) -> dict[str, Any]:
 
 def workflows() -> dict[str, dict[str, Any]]:
     return {name: load(name) for name in NAMES}
+
+
+def called_workflow(job: dict[str, Any]) -> str | None:
+    """The file name of the reusable workflow of this repository a job calls, if any."""
+    match = LOCAL_CALL.match(str(job.get("uses", "")))
+    return match["file"] if match else None
+
+
+def _with_inputs(value: Any, inputs: dict[str, Any]) -> Any:
+    """A copy of a YAML value with `${{ inputs.x }}` replaced by the caller's literal value."""
+    if isinstance(value, dict):
+        return {k: _with_inputs(v, inputs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_inputs(v, inputs) for v in value]
+    if isinstance(value, str):
+        pattern = re.compile(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}")
+        whole = pattern.fullmatch(value.strip())
+        if whole and not isinstance(inputs.get(whole[1]), str):
+            return inputs.get(whole[1])
+        return pattern.sub(lambda m: str(inputs.get(m[1], m[0])), value)
+    return value
+
+
+def expanded(name: str) -> dict[str, Any]:
+    """A workflow with every call of a local reusable workflow replaced by the called jobs,
+    as they run for that caller: ids `<caller>.<job>`, the caller's `needs` and `if`, and
+    literal inputs where the called workflow reads `${{ inputs.x }}`."""
+    workflow = load(name)
+    jobs: dict[str, Any] = {}
+    for job_id, job in workflow["jobs"].items():
+        called = called_workflow(job)
+        if called is None:
+            jobs[job_id] = job
+            continue
+        inner = load(called)
+        for inner_id, inner_job in inner["jobs"].items():
+            copy = _with_inputs(inner_job, job.get("with", {}))
+            copy["needs"] = job.get("needs", [])
+            copy["if"] = job.get("if")
+            copy["called_from"] = {"workflow": called, "job": inner_id}
+            jobs[f"{job_id}.{inner_id}"] = copy
+    return {**workflow, "jobs": jobs}
 
 
 @dataclass(frozen=True)

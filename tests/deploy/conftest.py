@@ -2,70 +2,25 @@
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import subprocess
-import sys
+import http.client
 import threading
-import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
-from deploy import bytecode, lockfile, wheels
+from deploy import aws, lambdas, lockfile, wheels
+from deploy.serve import GatewayConfig, make_server
 from deploy.targets import Target
+from tests.support.deploy_build import REPO, WHEEL_CACHE, build, unpack
+from tests.support.deploy_lambda import NAMES, FakeRuntime, create_stack
+from tests.support.deploy_serve import ServeProcess, migrated_local_env, serve_process
 
-REPO = Path(__file__).resolve().parents[2]
-# Shared with `python -m deploy package` runs in this checkout: warm after the first run.
-WHEEL_CACHE = REPO / "build" / "cache" / "wheels"
-
-
-def python312() -> str:
-    """The local CPython 3.12 (the target runtime's version); the tests need it."""
-    found = bytecode.find_python("3.12")
-    assert found, "python3.12 is required for the deploy tests (pyenv install 3.12)"
-    return found
-
-
-def run_deploy(
-    *args: str, python: str = sys.executable, cwd: Path = REPO, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run `python -m deploy ...` as a user would."""
-    return subprocess.run(
-        [python, "-m", "deploy", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-
-
-def build(output: Path, *args: str, project: Path = REPO) -> dict:
-    """Build a package with the CLI and return its --json summary."""
-    result = run_deploy(
-        "package",
-        "--project",
-        str(project),
-        "--output",
-        str(output),
-        "--cache-dir",
-        str(WHEEL_CACHE),
-        "--json",
-        *args,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def unpack(archive: Path, dest: Path) -> Path:
-    with zipfile.ZipFile(archive) as z:
-        z.extractall(dest)
-    return dest
+# tests/fuzz/test_schemathesis_http.py imports serve_process from here (another
+# stream's file); it now lives in tests/support/deploy_serve.py.
+__all__ = ["serve_process"]
 
 
 @pytest.fixture(scope="session")
@@ -98,68 +53,7 @@ def runtime_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def local_env(tmp_path_factory) -> dict[str, str]:
     """Environment for the embedded default: a migrated SQLite file and an images folder."""
-    folder = tmp_path_factory.mktemp("local")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{folder}/app.sqlite",
-        "IMAGES_DIR": str(folder / "images"),
-        "SECRET_KEY": "test-secret",
-        "BCRYPT_ROUNDS": "4",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "service", "db", "upgrade"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return env
-
-
-class ServeProcess:
-    """A running `python -m deploy serve`; `url` ends with the stage prefix (no slash)."""
-
-    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
-        self.process = process
-        self.url = url
-        self.log: list[str] = []
-
-
-@contextmanager
-def serve_process(
-    *args: str,
-    env: dict[str, str],
-    python: str = sys.executable,
-) -> Iterator[ServeProcess]:
-    """Start serve on a free port and stop it (this process only) afterwards."""
-    process = subprocess.Popen(
-        [python, "-m", "deploy", "serve", "--port", "0", *args],
-        cwd=REPO,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    lines = []
-    for line in process.stderr:
-        lines.append(line)
-        if match := re.search(r"serving .* on (http://\S+?)/?$", line.strip()):
-            break
-    else:
-        process.wait(timeout=10)
-        raise AssertionError("serve did not start:\n" + "".join(lines))
-    served = ServeProcess(process, match[1])
-    drain = threading.Thread(target=lambda: served.log.extend(process.stderr or ()), daemon=True)
-    drain.start()
-    try:
-        yield served
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        drain.join(timeout=5)
-        process.stderr.close()
+    return migrated_local_env(tmp_path_factory.mktemp("local"))
 
 
 @pytest.fixture(scope="session")
@@ -181,3 +75,60 @@ def aws_env(monkeypatch):
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def start_gateway():
+    """Start an in-process gateway around a handler on a free port; stop it afterwards.
+
+    Returns an http.client connection to it (its `port` is the gateway's port)."""
+    servers, connections = [], []
+
+    def _start(handler, **config) -> http.client.HTTPConnection:
+        server = make_server(handler, GatewayConfig(**config), port=0)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+        connections.append(conn)
+        return conn
+
+    yield _start
+    for conn in connections:
+        conn.close()
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+class Stack:
+    """The three functions in moto, the Lambda client, and the fake runtime's handlers."""
+
+    def __init__(self, client, runtime: FakeRuntime) -> None:
+        self.client = client
+        self.runtime = runtime
+
+    def alias(self, variable: str = "API_FUNCTION_NAME") -> dict:
+        return self.client.get_alias(FunctionName=NAMES[variable], Name="live")
+
+    def versions(self, variable: str = "API_FUNCTION_NAME") -> list[str]:
+        found = self.client.list_versions_by_function(FunctionName=NAMES[variable])
+        return [v["Version"] for v in found["Versions"]]
+
+
+@pytest.fixture
+def instant_waits(monkeypatch):
+    """Lambda waiters poll without sleeping."""
+    monkeypatch.setattr(lambdas, "WAITER_CONFIG", {"Delay": 0, "MaxAttempts": 3})
+
+
+@pytest.fixture
+def stack(aws_env, instant_waits, monkeypatch) -> Iterator[Stack]:
+    """The stack as Terraform creates it (arm64, python3.12, version 1, live -> 1 on the API
+    and rotation functions), the function names in the environment as CI sets them."""
+    for variable, name in NAMES.items():
+        monkeypatch.setenv(variable, name)
+    aws.forget_calls()
+    with mock_aws():
+        client = boto3.client("lambda")
+        create_stack(client, boto3.client("iam"))
+        yield Stack(client, FakeRuntime().install(monkeypatch))

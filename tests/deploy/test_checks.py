@@ -12,8 +12,15 @@ from deploy.errors import DeployError
 from deploy.package import PackageOptions, build_package
 from deploy.progress import Progress
 from deploy.targets import Target
-from tests.deploy.conftest import run_deploy
-from tests.deploy.fakes import AARCH64, X86_64, elf_header, lock_for, make_project, make_wheel
+from tests.support.deploy_build import run_deploy
+from tests.support.deploy_fakes import (
+    AARCH64,
+    X86_64,
+    elf_header,
+    lock_for,
+    make_project,
+    make_wheel,
+)
 
 ARM = Target("3.12", "arm64")
 ARM_TAG = "cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64"
@@ -209,3 +216,44 @@ def test_cached_wheel_with_other_hash_is_not_used(tmp_path):
     build_package(options)
     shipped = zipfile.ZipFile(options.output).read("fakeext/__init__.py")
     assert shipped == b""
+
+
+def test_excludes_file_leaves_out_folders_and_files_and_flags_stale_patterns(tmp_path):
+    wheel = make_wheel(
+        tmp_path / "wheels",
+        "fakeext",
+        "1.0",
+        "py3-none-any",
+        {
+            "fakeext/__init__.py": b"",
+            "fakeext/testing/__init__.py": b"",
+            "fakeext/v1/models.py": b"",
+            "fakeext/keep/testing_tools.py": b"",
+            "fakeext/data.bin": b"x",
+        },
+    )
+    excludes = tmp_path / "excludes.txt"
+    excludes.write_text(
+        "# comment\n*/testing/\nfakeext/v1/   # trailing comment\n*.bin\nnothing/here/\n"
+    )
+    options = _options(make_project(tmp_path / "proj"), wheel, tmp_path, excludes=excludes)
+    result = build_package(options)
+    names = zipfile.ZipFile(result.summary.path).namelist()
+    assert "fakeext/__init__.py" in names
+    assert "fakeext/keep/testing_tools.py" in names  # a file, not a testing/ folder
+    assert not [n for n in names if "/testing/" in n or "/v1/" in n or n.endswith(".bin")]
+    assert result.warnings == ["exclude pattern 'nothing/here/' matches nothing: remove it"]
+
+
+def test_package_over_the_unzipped_limit_fails(tmp_path, monkeypatch):
+    from deploy import package
+
+    wheel = make_wheel(
+        tmp_path / "wheels", "bigdata", "1.0", "py3-none-any",
+        {"bigdata/__init__.py": b"", "bigdata/zeros.bin": bytes(300_000)},
+    )  # fmt: skip
+    monkeypatch.setattr(package, "UNZIPPED_LIMIT", 200_000)
+    options = _options(make_project(tmp_path / "proj"), wheel, tmp_path)
+    with pytest.raises(DeployError, match=r"unzipped, over Lambda's 0\.190735 MB limit"):
+        build_package(options)
+    assert not options.output.exists()

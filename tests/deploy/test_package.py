@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import json
 import shutil
@@ -11,7 +12,18 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from tests.deploy.conftest import REPO, build, python312, unpack
+from deploy.prune import read_excludes
+from deploy.strip import strip_elf
+from tests.support.deploy_build import REPO, build, python312, unpack
+
+EXERCISE = Path(__file__).with_name("exercise_package.py")
+EXCLUDED_MODULES = (
+    "sqlalchemy.testing",
+    "alembic.testing",
+    "sqlalchemy.dialects.mssql",
+    "sqlalchemy.dialects.oracle",
+    "pydantic.v1",
+)
 
 RUNTIME_PROVIDED_TOP = (
     "boto3",
@@ -25,13 +37,14 @@ RUNTIME_PROVIDED_TOP = (
 
 
 def _copy_project(dest: Path) -> Path:
-    """The inputs of a build (sources, lock, setup.cfg) in another folder."""
+    """The inputs of a build (sources, lock, excludes, setup.cfg) in another folder."""
     for name in ("service", "migrations"):
         shutil.copytree(
             REPO / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "instance")
         )
     (dest / "deploy").mkdir()
-    shutil.copy2(REPO / "deploy" / "requirements.lock", dest / "deploy")
+    for name in ("requirements.lock", "package-excludes.txt"):
+        shutil.copy2(REPO / "deploy" / name, dest / "deploy")
     shutil.copy2(REPO / "setup.cfg", dest)
     return dest
 
@@ -115,46 +128,41 @@ def test_package_excludes_what_lambda_does_not_need(x86_zip):
     assert len(metadata) < 3000  # the long description is gone
 
 
-def test_package_unpacked_imports_handler_in_clean_python312(x86_dir, runtime_dir, tmp_path):
+def test_package_runs_every_handler_path_in_clean_python312(x86_dir, runtime_dir, tmp_path):
     # GIVEN the unpacked zip as /var/task and boto3 & co. as the runtime provides them
-    script = f"""
-import json, sys
-sys.path[:0] = [{str(x86_dir)!r}, {str(runtime_dir)!r}]
-import service.lambda_handler as entry
-assert entry.__file__.startswith({str(x86_dir)!r}), entry.__file__
-event = {{"httpMethod": "GET", "path": "/v1/openapi.json", "headers": {{"Host": "x"}},
-          "multiValueHeaders": {{"Host": ["x"]}}, "queryStringParameters": None,
-          "multiValueQueryStringParameters": None, "body": None, "isBase64Encoded": False,
-          "requestContext": {{"path": "/prod/v1/openapi.json", "stage": "prod"}}}}
-docs = entry.handler(event, None)
-event = dict(event, path="/healthz", requestContext={{"path": "/prod/healthz"}})
-health = entry.handler(event, None)
-import bcrypt, pydantic_core, sqlalchemy.engine._row_cy, markupsafe._speedups  # native code
-print(json.dumps({{"docs": docs["statusCode"], "openapi": json.loads(docs["body"])["openapi"],
-                  "health": health["statusCode"], "health_body": json.loads(health["body"])}}))
-"""
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite",
-        "IMAGES_DIR": str(tmp_path),
-        "PATH": "/usr/bin:/bin",
-    }
-    # WHEN a clean interpreter (-I: no site-packages, no PYTHON* variables) imports the handler
+    # WHEN a clean interpreter (-I: no site-packages, no PYTHON* variables) imports every
+    # module the three handlers need from it and runs their code paths
     result = subprocess.run(
-        [python312(), "-I", "-c", script],
+        [python312(), "-I", str(EXERCISE), str(x86_dir), str(runtime_dir), str(tmp_path)],
         cwd=tmp_path,
-        env=env,
+        env={"PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
-    # THEN it answers API Gateway events
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
-    assert answer["docs"] == 200
-    assert answer["openapi"].startswith("3.")
-    assert answer["health"] == 200
-    assert answer["health_body"]["status"] == "ok"
+    # THEN everything imports, and nothing came from outside the package and the runtime
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["outside"] == []
+    assert seen["modules"] > 20 and seen["imports"] > 30
+    # AND the migration job's paths ran on SQLite, the MySQL dialect compiles
+    assert seen["revision"] and seen["history"] >= 1
+    assert seen["mysql"].startswith("SELECT")
+    # AND the API answered API Gateway events
+    assert seen["statuses"] == {
+        "health": 200,
+        "openapi": 200,
+        "docs": 200,
+        "create_user": 201,
+        "get_user": 200,
+        "create_product": 201,
+        "invalid": 400,
+        "missing": 404,
+    }
+    # AND what the excludes file leaves out was never needed
+    loaded = set(seen["loaded"])
+    assert not {m for m in loaded if m.startswith(EXCLUDED_MODULES)}
     # AND it wrote no bytecode of its own: the shipped 3.12 .pyc were used
     assert not [p for p in x86_dir.rglob("*.pyc") if ".cpython-312." not in p.name]
 
@@ -204,3 +212,27 @@ def test_package_include_boto3_ships_it(tmp_path):
     assert "boto3/__init__.py" in names
     assert "botocore/__init__.py" in names
     assert "jmespath/__init__.py" in names
+
+
+def test_package_leaves_out_what_the_excludes_file_lists(x86_zip):
+    names = zipfile.ZipFile(x86_zip).namelist()
+    patterns = read_excludes(REPO / "deploy" / "package-excludes.txt")
+    assert patterns
+    for pattern in patterns:
+        if pattern.endswith("/"):
+            hits = [n for n in names if fnmatch.fnmatchcase(n, pattern + "*")]
+        else:
+            hits = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
+        assert hits == [], pattern
+
+
+def test_package_ships_stripped_extensions_and_reports_the_unzipped_size(x86_build, x86_zip):
+    with zipfile.ZipFile(x86_zip) as archive:
+        infos = archive.infolist()
+        extensions = [i for i in infos if i.filename.endswith(".so")]
+        assert extensions
+        for info in extensions:
+            assert strip_elf(archive.read(info)) is None, f"{info.filename} is not stripped"
+    assert x86_build["unzipped"] == sum(i.file_size for i in infos)
+    assert x86_build["unzipped"] < 250 * 1024 * 1024
+    assert x86_build["stripped_files"] >= 9

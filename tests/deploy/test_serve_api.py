@@ -13,7 +13,8 @@ import requests
 
 from deploy.errors import DeployError
 from deploy.smoke import smoke
-from tests.deploy.conftest import python312, serve_process
+from tests.support.deploy_build import python312
+from tests.support.deploy_serve import serve_process
 
 PROBLEM = "application/problem+json"
 

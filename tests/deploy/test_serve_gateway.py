@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 import base64
-import http.client
 import json
-import threading
 import time
 
 import pytest
 
 from deploy import events
 from deploy.errors import DeployError
-from deploy.serve import GatewayConfig, LambdaContext, load_handler, make_server
+from deploy.serve import LambdaContext, load_handler
 
 
 @pytest.fixture
-def start():
-    """Start a gateway around a handler on a free port; stop it afterwards."""
-    servers, connections = [], []
-
-    def _start(handler, **config):
-        server = make_server(handler, GatewayConfig(**config), port=0)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
-        connections.append(conn)
-        return conn
-
-    yield _start
-    for conn in connections:
-        conn.close()
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+def start(start_gateway):
+    """Start a gateway around a handler (tests/deploy/conftest.py)."""
+    return start_gateway
 
 
 def _echo(event, context):

@@ -13,7 +13,7 @@ from deploy import lockfile, prune, zipper
 from deploy.errors import DeployError
 from deploy.progress import Progress
 from deploy.targets import Target
-from tests.deploy.conftest import REPO
+from tests.support.deploy_build import REPO
 
 
 @pytest.mark.parametrize(
@@ -144,7 +144,20 @@ def test_progress_animates_on_a_terminal():
 
 
 @pytest.mark.parametrize(
-    "command", ["package", "lock", "serve", "publish", "migrate", "promote", "rollback", "smoke"]
+    "command",
+    [
+        "package",
+        "lock",
+        "serve",
+        "publish",
+        "migrate",
+        "promote",
+        "rollback",
+        "smoke",
+        "status",
+        "logs",
+        "invoke",
+    ],
 )
 def test_every_command_has_help(command, capsys):
     from deploy.cli import main
@@ -153,3 +166,43 @@ def test_every_command_has_help(command, capsys):
         main([command, "--help"])
     assert exit_.value.code == 0
     assert f"usage: python -m deploy {command}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("runtime", "newest", "loads", "refuses"),
+    [
+        # Amazon Linux 2 (glibc 2.26): no manylinux_2_28 wheels
+        ("python3.11", "manylinux_2_26_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64"),
+        # Amazon Linux 2023 (glibc 2.34)
+        ("python3.12", "manylinux_2_34_x86_64", "manylinux_2_28_x86_64", "manylinux_2_35_x86_64"),
+        ("python3.13", "manylinux_2_34_x86_64", "manylinux_2_34_x86_64", "manylinux_2_39_x86_64"),
+    ],
+)
+def test_runtime_sets_the_glibc_floor(runtime, newest, loads, refuses):
+    target = Target.from_runtime(runtime, "x86_64")
+    tag = f"cp{target.nodot}-cp{target.nodot}"
+    assert target.platforms[0] == newest
+    assert target.platforms[-1] == "manylinux2014_x86_64"
+    assert target.accepts_wheel_tag(f"{tag}-{loads}")
+    assert not target.accepts_wheel_tag(f"{tag}-{refuses}")
+
+
+def test_unknown_runtimes_are_refused():
+    with pytest.raises(ValueError, match=r"python3\.9 is not a Lambda Python runtime we know"):
+        Target("3.9", "arm64")
+
+
+def test_package_accepts_only_the_runtime_the_lock_is_resolved_for(capsys):
+    from deploy.cli import main
+
+    assert lockfile.lock_python(REPO / "deploy" / "requirements.lock") == "3.12"
+    assert main(["package", "--runtime", "python3.13", "--output", "/nonexistent/x.zip"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "error: deploy/requirements.lock is resolved for python3.12, so it "
+        "builds only for that runtime, not python3.13: regenerate it with "
+        "python -m deploy lock --python 3.13 (and run the functions on the same runtime)"
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main(["package", "--runtime", "python3.8"])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'python3.8'" in capsys.readouterr().err
