@@ -73,18 +73,23 @@ data "aws_iam_policy_document" "deploy" {
     actions = [
       "lambda:UpdateFunctionCode",
       "lambda:PublishVersion",
-      "lambda:ListVersionsByFunction",
+      "lambda:GetFunction", # the function_active / function_updated waiters
     ]
     resources = values(local.function_arns)
   }
 
+  # Runtime and architecture checks, `status`, and waiting until a new version is Active.
   statement {
-    sid = "ReadFunctionsAndVersions"
-    actions = [
-      "lambda:GetFunction",
-      "lambda:GetFunctionConfiguration",
-    ]
+    sid       = "ReadFunctionsAndVersions"
+    actions   = ["lambda:GetFunctionConfiguration"]
     resources = flatten([for arn in values(local.function_arns) : [arn, "${arn}:*"]])
+  }
+
+  # `python -m deploy invoke migrate` finds the job's newest version.
+  statement {
+    sid       = "ListMigrationJobVersions"
+    actions   = ["lambda:ListVersionsByFunction"]
+    resources = [local.function_arns.migrate]
   }
 
   statement {
@@ -101,11 +106,11 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["${local.function_arns.migrate}:*", "${local.function_arns.api}:*"]
   }
 
-  # `python -m deploy logs`. CloudWatch Logs authorizes these against the
+  # `python -m deploy logs`. CloudWatch Logs authorizes it against the
   # log group ARN with its ":*" suffix.
   statement {
     sid       = "ReadFunctionLogs"
-    actions   = ["logs:FilterLogEvents", "logs:DescribeLogStreams"]
+    actions   = ["logs:FilterLogEvents"]
     resources = [for name in values(local.function_names) : "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${name}:*"]
   }
 

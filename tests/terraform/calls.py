@@ -59,6 +59,10 @@ Source = Env | RotatedSecret | Star | Function | LogGroup
 OBJECT = "arn:{partition}:s3:::{value}/products/7/images/3f2a.png"
 SAMPLE_VERSION = "7"
 
+ALL_FUNCTIONS: list[Source] = [Function("api"), Function("migrate"), Function("rotate")]
+ALL_VERSIONS: list[Source] = [Function(key, SAMPLE_VERSION) for key in ("api", "migrate", "rotate")]
+ALIASED_FUNCTIONS: list[Source] = [Function("api"), Function("rotate")]
+
 # (file, botocore operation) -> what the call acts on. One entry covers every
 # call of that operation in the file.
 CALLS: dict[tuple[str, str], list[Source]] = {
@@ -85,30 +89,30 @@ CALLS: dict[tuple[str, str], list[Source]] = {
     ("service/jobs/rotate.py", "PutSecretValue"): [RotatedSecret()],
     ("service/jobs/rotate.py", "DescribeSecret"): [RotatedSecret()],
     ("service/jobs/rotate.py", "UpdateSecretVersionStage"): [RotatedSecret()],
-    # Release steps (python -m deploy): publish, migrate, promote, rollback.
-    ("deploy/release.py", "GetFunctionConfiguration"): [
-        Function("api"),
-        Function("migrate"),
-        Function("rotate"),
+    # Release steps and operations commands (python -m deploy; deploy/README.md lists them).
+    ("deploy/release.py", "GetFunctionConfiguration"): ALL_FUNCTIONS,  # runtime, architecture
+    ("deploy/release.py", "UpdateFunctionCode"): ALL_FUNCTIONS,
+    ("deploy/release.py", "PublishVersion"): ALL_FUNCTIONS,
+    # promote and rollback move `live` on the API and the rotation function together.
+    ("deploy/release.py", "GetAlias"): ALIASED_FUNCTIONS,
+    ("deploy/release.py", "UpdateAlias"): ALIASED_FUNCTIONS,
+    ("deploy/lambdas.py", "GetFunction"): ALL_FUNCTIONS,  # function_active/updated waiters
+    # published_version_active waiter: a new version is Active before it is used.
+    ("deploy/lambdas.py", "GetFunctionConfiguration"): ALL_VERSIONS,
+    # migrate; promote's /healthz on the new API version; `invoke` (never the rotation).
+    ("deploy/lambdas.py", "Invoke"): [
+        Function("migrate", SAMPLE_VERSION),
+        Function("api", SAMPLE_VERSION),
     ],
-    ("deploy/release.py", "UpdateFunctionCode"): [
-        Function("api"),
-        Function("migrate"),
-        Function("rotate"),
+    # `invoke migrate` without --qualifier: the migration job's newest version.
+    ("deploy/lambdas.py", "ListVersionsByFunction"): [Function("migrate")],
+    ("deploy/status.py", "GetFunctionConfiguration"): ALL_FUNCTIONS + ALL_VERSIONS,
+    ("deploy/status.py", "GetAlias"): ALIASED_FUNCTIONS,
+    ("deploy/logs.py", "FilterLogEvents"): [
+        LogGroup("api"),
+        LogGroup("migrate"),
+        LogGroup("rotate"),
     ],
-    ("deploy/release.py", "GetFunction"): [  # the function_updated_v2 waiter
-        Function("api"),
-        Function("migrate"),
-        Function("rotate"),
-    ],
-    ("deploy/release.py", "PublishVersion"): [
-        Function("api"),
-        Function("migrate"),
-        Function("rotate"),
-    ],
-    ("deploy/release.py", "Invoke"): [Function("migrate", SAMPLE_VERSION)],
-    ("deploy/release.py", "GetAlias"): [Function("api")],
-    ("deploy/release.py", "UpdateAlias"): [Function("api")],
 }
 
 # Which code runs under which role: the handler module of each function (its
@@ -121,30 +125,9 @@ ENTRY_MODULES = {
 DEPLOY_DIRECTORY = "deploy"
 SCANNED_DIRECTORIES = ["service", "deploy"]
 
-# Granted to the deploy role for release commands whose code is not in deploy/
-# yet (status, logs, invoke, the /healthz probe of a new version, moving the
-# rotation function's alias with the API's). Each entry: (action, source, why).
+# Granted to the deploy role ahead of the code that calls it: (action, source, why).
 # Remove an entry when its call appears in deploy/ (the call then needs a CALLS row).
-DEPLOY_PENDING: list[tuple[str, Source, str]] = [
-    ("lambda:GetAlias", Function("rotate"), "promote/rollback move the rotation alias too"),
-    ("lambda:UpdateAlias", Function("rotate"), "promote/rollback move the rotation alias too"),
-    ("lambda:ListVersionsByFunction", Function("api"), "status: live and previous versions"),
-    ("lambda:ListVersionsByFunction", Function("migrate"), "status"),
-    ("lambda:ListVersionsByFunction", Function("rotate"), "status"),
-    ("lambda:GetFunction", Function("api", SAMPLE_VERSION), "status: CodeSha256 of a version"),
-    ("lambda:GetFunction", Function("migrate", SAMPLE_VERSION), "status"),
-    ("lambda:GetFunction", Function("rotate", SAMPLE_VERSION), "status"),
-    ("lambda:GetFunctionConfiguration", Function("api", SAMPLE_VERSION), "wait until Active"),
-    ("lambda:GetFunctionConfiguration", Function("migrate", SAMPLE_VERSION), "wait until Active"),
-    ("lambda:GetFunctionConfiguration", Function("rotate", SAMPLE_VERSION), "wait until Active"),
-    ("lambda:InvokeFunction", Function("api", SAMPLE_VERSION), "/healthz before promote"),
-    ("logs:FilterLogEvents", LogGroup("api"), "python -m deploy logs"),
-    ("logs:FilterLogEvents", LogGroup("migrate"), "python -m deploy logs"),
-    ("logs:FilterLogEvents", LogGroup("rotate"), "python -m deploy logs"),
-    ("logs:DescribeLogStreams", LogGroup("api"), "python -m deploy logs --follow"),
-    ("logs:DescribeLogStreams", LogGroup("migrate"), "python -m deploy logs --follow"),
-    ("logs:DescribeLogStreams", LogGroup("rotate"), "python -m deploy logs --follow"),
-]
+DEPLOY_PENDING: list[tuple[str, Source, str]] = []
 
 # What the Lambda service does with every execution role (not the code): each
 # (action, resource) with the page that documents it. "{log_group}" is the

@@ -238,7 +238,19 @@ def aws_calls(repo_root: Path, directories: list[str]) -> tuple[list[AwsCall], l
             services = _client_services(tree)
             client_names = _client_names(tree)
             rel = str(path.relative_to(repo_root))
+            called = {
+                id(node.func)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            }
             for node in ast.walk(tree):
+                # A method passed on uncalled (`partial(client.publish_version, ...)`,
+                # a retry helper) is a call too, made later by whoever receives it.
+                if isinstance(node, ast.Attribute) and id(node) not in called:
+                    reference = _referenced_operation(node, services, client_names)
+                    if reference is not None:
+                        calls.append(AwsCall(rel, node.lineno, *reference))
+                    continue
                 if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                     continue
                 if not _is_client_expression(node.func.value, client_names):
@@ -255,6 +267,18 @@ def aws_calls(repo_root: Path, directories: list[str]) -> tuple[list[AwsCall], l
                 service, operation = found
                 calls.append(AwsCall(rel, node.lineno, service, method, operation))
     return calls, unresolved
+
+
+def _referenced_operation(
+    node: ast.Attribute, services: set[str], client_names: set[str]
+) -> tuple[str, str, str] | None:
+    """(service, method, operation) for ``client.<operation method>`` that is not called here."""
+    if not _is_client_expression(node.value, client_names) or node.attr in _NOT_OPERATIONS:
+        return None
+    matches = [
+        (s, node.attr, op) for s in sorted(services) if (op := _operations(s).get(node.attr))
+    ]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _resolve(services: set[str], method: str, node: ast.Call) -> tuple[str, str] | None:
