@@ -115,6 +115,9 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "DB_READ_TIMEOUT": as_int(env.get("DB_READ_TIMEOUT"), 15),
         # Below Aurora's idle timeout (Terraform sets wait_timeout = 600 s).
         "DB_POOL_RECYCLE": 280,
+        # A pooled connection idle this long is pinged before use (a frozen container's
+        # may be gone); busier ones are not, and a dead one costs a read a retry.
+        "DB_IDLE_PING_SECONDS": 30,
         "DB_TLS_CA": env.get("DB_TLS_CA") or None,
         "IMAGES_BUCKET": env.get("IMAGES_BUCKET") or None,
         "IMAGES_DIR": env.get("IMAGES_DIR") or None,
