@@ -223,3 +223,17 @@ def test_queries_get_the_read_timeout_not_the_connect_timeout(migrated, tmp_path
         assert time.perf_counter() - started < 5
         db.session.rollback()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("port", ["three-three-oh-six", "3306.5", ["3306"]])
+def test_secret_with_an_unusable_port_is_503_not_500(migrated, tmp_path, port):
+    secret = migrated.app_secret()
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=migrated.app_arn,
+        SecretString=json.dumps({**secret, "port": port}),
+        VersionStages=["AWSCURRENT"],
+    )
+    response = ApiClient(aws_app(tmp_path), "apigw_v1").get("/healthz")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["detail"] == "The database is unavailable; try again shortly."
