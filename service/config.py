@@ -12,7 +12,9 @@ Variable                    Meaning                                    Default
 ``DB_HOST``                 Database host when the secret lacks it     unset
 ``DB_PORT``                 Database port when the secret lacks it     3306
 ``DB_NAME``                 Database name when the secret lacks it     unset
-``DB_CONNECT_TIMEOUT``      Seconds to wait for a DB connection        5
+``DB_CONNECT_TIMEOUT``      Seconds to wait for a DB connection (and   20
+                            its greeting: a paused Aurora resumes in
+                            ~15 s)
 ``DB_READ_TIMEOUT``         Seconds to wait for a DB answer            15
 ``DB_TLS_CA``               CA bundle for TLS to the database          bundled RDS CA
 ``IMAGES_BUCKET``           S3 bucket for product images               unset (use IMAGES_DIR)
@@ -111,7 +113,9 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "DB_HOST": env.get("DB_HOST") or None,
         "DB_PORT": as_int(env.get("DB_PORT"), 3306),
         "DB_NAME": env.get("DB_NAME") or None,
-        "DB_CONNECT_TIMEOUT": as_int(env.get("DB_CONNECT_TIMEOUT"), 5),
+        # A paused Aurora Serverless v2 greets only after resuming (~15 s): wait up to
+        # 20 s, inside the API function's 25 s timeout and API Gateway's 29 s.
+        "DB_CONNECT_TIMEOUT": as_int(env.get("DB_CONNECT_TIMEOUT"), 20),
         "DB_READ_TIMEOUT": as_int(env.get("DB_READ_TIMEOUT"), 15),
         # Below Aurora's idle timeout (Terraform sets wait_timeout = 600 s).
         "DB_POOL_RECYCLE": 280,

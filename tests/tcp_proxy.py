@@ -13,7 +13,9 @@ class TcpProxy:
     ``stop()`` closes the listener and every open connection, like a database
     that went away; ``start()`` brings it back on the same port. With
     ``blackhole=True`` connections are accepted and never answered, like a
-    host that does not respond.
+    host that does not respond. With ``greeting_delay=s`` each new connection
+    hears the server's first bytes only after s seconds, like a paused Aurora
+    Serverless v2 instance that holds connections until it has resumed.
     """
 
     def __init__(self, target: tuple[str, int], host: str = "127.0.0.1") -> None:
@@ -21,6 +23,8 @@ class TcpProxy:
         self.host = host
         self.port = 0
         self.blackhole = False
+        self.greeting_delay = 0.0
+        self._stopped = threading.Event()
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -32,10 +36,12 @@ class TcpProxy:
         listener.listen(64)
         self.port = listener.getsockname()[1]
         self._listener = listener
+        self._stopped.clear()
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def stop(self) -> None:
         listener, self._listener = self._listener, None
+        self._stopped.set()
         if listener is not None:
             # close() alone leaves a thread blocked in accept() accepting on Linux.
             with contextlib.suppress(OSError):
@@ -58,15 +64,23 @@ class TcpProxy:
                 self._sockets.add(client)
             if self.blackhole:
                 continue  # hold it open, say nothing
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._sockets.add(upstream)
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
+
+    def _connect(self, client: socket.socket) -> None:
+        # A resuming database holds the connection: reach the server (whose own handshake
+        # timeout starts then) only after the delay.
+        if self.greeting_delay and self._stopped.wait(self.greeting_delay):
+            return  # stopped while holding the connection
+        try:
+            upstream = socket.create_connection(self.target, timeout=5)
+        except OSError:
+            client.close()
+            return
+        upstream.settimeout(None)  # an idle pooled connection must not time out here
+        with self._lock:
+            self._sockets.add(upstream)
+        for source, sink in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
     @staticmethod
     def _pipe(source: socket.socket, sink: socket.socket) -> None:
