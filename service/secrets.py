@@ -37,6 +37,7 @@ class SecretCache:
         self.max_age = max_age
         self.version_stage = version_stage
         self._client = client
+        self._owns_client = client is None
         self._value: dict[str, Any] | None = None
         self._fetched_at = 0.0
         self._lock = threading.Lock()
@@ -63,6 +64,18 @@ class SecretCache:
                 self._value = self._fetch()
                 self._fetched_at = time.monotonic()
             return self._value
+
+    def forget(self) -> None:
+        """Drop the cached value (and a client made here): the next ``get`` reads again.
+
+        After a SnapStart restore the cached value may be stale and the client's
+        connections and credentials belong to the snapshot.
+        """
+        with self._lock:
+            self._value = None
+            self._fetched_at = 0.0
+            if self._owns_client:
+                self._client = None
 
     def _fetch(self) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError
