@@ -101,24 +101,67 @@ def measure(
     return summarize(wall, cpu)
 
 
-def round_trips(handler: Callable[..., Any], scenario: env.Scenario, samples: int = 20) -> float:
-    """Database commands (queries, pings, commits) per request, counted in pymysql (untimed)."""
-    from pymysql.connections import Connection
+def statements(
+    app: Any, handler: Callable[..., Any], scenario: env.Scenario, samples: int = 20
+) -> dict[str, Any]:
+    """What the database sees per request (untimed): statements by the wire (queries and
+    pings, as the server's Questions counts them) and by SQLAlchemy's events."""
+    from service.extensions import db
+    from tests.support.statements import count_statements
 
-    original = Connection._execute_command
-    count = [0]
-
-    def counting(self: Any, command: int, sql: Any) -> Any:
-        count[0] += 1
-        return original(self, command, sql)
-
-    Connection._execute_command = counting  # type: ignore[method-assign]
-    try:
+    with app.app_context():
+        engine = db.engine
+    with count_statements(engine) as counts:
         for i in range(samples):
             handler(to_event(scenario.make(10_000_000 + i)), LambdaContext())
-    finally:
-        Connection._execute_command = original  # type: ignore[method-assign]
-    return count[0] / samples
+    return {
+        "statements": counts.statements / samples,
+        "sql": len(counts.sql) / samples,
+        "transaction_control": len(counts.transaction_control) / samples,
+        "pings": counts.wire["ping"] / samples,
+        "connects": counts.connects / samples,
+        "pool_resets": counts.resets / samples,
+    }
+
+
+def questions_cross_check(
+    app: Any, handler: Callable[..., Any], scenario: env.Scenario, samples: int = 50
+) -> dict[str, Any]:
+    """The server's own count (SHOW SESSION STATUS 'Questions', on the app's pooled
+    connection) against the harness's count over the same requests."""
+    from sqlalchemy import text
+
+    from service.extensions import db
+    from tests.support.statements import count_statements
+
+    def questions() -> int:
+        with app.app_context():
+            row = db.session.execute(text("SHOW SESSION STATUS LIKE 'Questions'")).one()
+            db.session.remove()
+        return int(row[1])
+
+    with app.app_context():
+        engine = db.engine
+    with count_statements(engine) as counts:
+        first = questions()
+        for i in range(samples):
+            handler(to_event(scenario.make(20_000_000 + i)), LambdaContext())
+        last = questions()
+    # Questions(last) - Questions(first): every statement after the first SHOW up to and
+    # including the last one. The harness's queries over the same stretch must match.
+    # (Questions counts statements, COM_QUERY, not pings, COM_PING.)
+    shows = [i for i, q in enumerate(counts.queries) if q.startswith("SHOW SESSION STATUS")]
+    server = last - first
+    harness = shows[-1] - shows[0]
+    pings = counts.wire["ping"]
+    return {
+        "scenario": scenario.name,
+        "requests": samples,
+        "server_questions_per_request": server / samples,
+        "harness_queries_per_request": harness / samples,
+        "harness_pings_per_request": pings / samples,
+        "agree": server == harness,
+    }
 
 
 def floor(database: env.Database, product_id: int, requests: int) -> dict[str, Any]:
@@ -182,6 +225,7 @@ def run(
     os.environ.update(env.FAKE_AWS)
     os.environ.update(env.LAMBDA_ENV)
     results: dict[str, Any] = {}
+    cross_check: dict[str, Any] | None = None
     png = env.upload_png()
     with mock_aws(), quiet_stdout():
         env.create_bucket()
@@ -202,7 +246,10 @@ def run(
             progress(f"handler {scenario.name} x{n}")
             results[scenario.name] = measure(handler, scenario, n, min(warmup, n), reset)
             if scenario.name != "get_user_cold":
-                results[scenario.name]["db_round_trips"] = round_trips(handler, scenario)
+                counted = statements(app, handler, scenario)
+                results[scenario.name].update(counted, db_round_trips=counted["statements"])
+            if scenario.name == "get_product":
+                cross_check = questions_cross_check(app, handler, scenario)
         progress(f"floor x{requests}")
         results["_floor_pymysql_pk_select"] = floor(database, seeded.product_id, requests)
         results["_orm_session_get"] = orm_get(app, seeded.product_id, requests)
@@ -210,4 +257,4 @@ def run(
             from service.extensions import db
 
             db.engine.dispose()
-    return {"seed": seeded.__dict__, "results": results}
+    return {"seed": seeded.__dict__, "results": results, "questions_cross_check": cross_check}
