@@ -16,6 +16,9 @@ Variable                    Meaning                                    Default
                             its greeting: a paused Aurora resumes in
                             ~15 s)
 ``DB_READ_TIMEOUT``         Seconds to wait for a DB answer            15
+``DB_SECRET_EXTENSION_PORT`` Port of the Parameters and Secrets Lambda  unset (read with the SDK)
+                            Extension (a layer; AWS's default 2773):
+                            the secret is read from it, no SDK
 ``DB_TLS_CA``               CA bundle for TLS to the database          bundled RDS CA
 ``IMAGES_BUCKET``           S3 bucket for product images               unset (use IMAGES_DIR)
 ``IMAGES_DIR``              Local folder for images                    ``<instance>/images``
@@ -44,6 +47,7 @@ from typing import Any
 API_ENV = frozenset(
     {
         "DB_SECRET_ARN",
+        "DB_SECRET_EXTENSION_PORT",
         "DB_HOST",
         "DB_PORT",
         "DB_NAME",
@@ -122,6 +126,7 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # A pooled connection idle this long is pinged before use (a frozen container's
         # may be gone); busier ones are not, and a dead one costs a read a retry.
         "DB_IDLE_PING_SECONDS": 30,
+        "DB_SECRET_EXTENSION_PORT": as_int(env.get("DB_SECRET_EXTENSION_PORT"), 0) or None,
         "DB_TLS_CA": env.get("DB_TLS_CA") or None,
         "IMAGES_BUCKET": env.get("IMAGES_BUCKET") or None,
         "IMAGES_DIR": env.get("IMAGES_DIR") or None,

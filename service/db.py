@@ -189,7 +189,9 @@ def register_engine_events(app: Flask) -> None:
     connections.install(engine, idle_ping_seconds=app.config["DB_IDLE_PING_SECONDS"])
     connections.install_session_retry(db.session)
     if app.config.get("DB_SECRET_ARN"):
-        secrets = SecretCache(app.config["DB_SECRET_ARN"])
+        secrets = SecretCache(
+            app.config["DB_SECRET_ARN"], extension_port=app.config.get("DB_SECRET_EXTENSION_PORT")
+        )
         app.extensions["db_secrets"] = secrets
         injector = CredentialInjector(secrets, app.config)
         app.extensions["db_credentials"] = injector
