@@ -250,6 +250,12 @@ def run(
                 results[scenario.name].update(counted, db_round_trips=counted["statements"])
             if scenario.name == "get_product":
                 cross_check = questions_cross_check(app, handler, scenario)
+        progress(f"framework floor x{requests}")
+        # The same handler answering without the database (the id converter's 404): what
+        # the event, apig-wsgi, Flask, the access log and metrics cost on their own.
+        no_db = env.Scenario("_framework_no_database", 404, lambda i: env.Request(
+            "GET", "/v1/product/0"))  # fmt: skip
+        results[no_db.name] = measure(handler, no_db, requests, min(warmup, requests))
         progress(f"floor x{requests}")
         results["_floor_pymysql_pk_select"] = floor(database, seeded.product_id, requests)
         results["_orm_session_get"] = orm_get(app, seeded.product_id, requests)
