@@ -183,10 +183,15 @@ def run(
 ) -> dict[str, Any]:  # fmt: skip
     from tests.benchmarks.coldstart import summary
 
+    from tests.support.secrets_extension import fake_extension
+
     node_db, node_secret = create_node_database()
     out: dict[str, Any] = {}
     try:
-        with env.moto_server() as moto_url:
+        with (
+            env.moto_server() as moto_url,
+            fake_extension(env.aws_client("secretsmanager", moto_url)) as extension,
+        ):
             env.create_bucket(moto_url)
             client = env.aws_client("secretsmanager", moto_url)
             node_arn = client.create_secret(Name=node_db, SecretString=json.dumps(node_secret))
@@ -214,8 +219,11 @@ def run(
             # Cold starts: spawn to the first GET product 200, secret read from moto.
             cold: dict[str, list[float]] = {"ours": [], "original": []}
             serve_env = {k: v for k, v in ours_environ.items() if k != "DATABASE_URL"}
+            # Ours as deployed: the secret through the Parameters and Secrets extension (a
+            # stand-in here); the original reads it with its SDK (aws-sdk v2).
             serve_env.update(DB_SECRET_ARN=our_arn, DB_HOST=MARIADB["host"],
-                             DB_PORT=str(MARIADB["port"]), DB_NAME=database.name)  # fmt: skip
+                             DB_PORT=str(MARIADB["port"]), DB_NAME=database.name,
+                             DB_SECRET_EXTENSION_PORT=str(extension.port))  # fmt: skip
             for i in range(runs):
                 progress(f"cold start {i + 1}/{runs}: original and deploy serve")
                 p = env.free_port()
