@@ -182,7 +182,6 @@ def run(
     progress: Callable[[str], None],
 ) -> dict[str, Any]:  # fmt: skip
     from tests.benchmarks.coldstart import summary
-
     from tests.support.secrets_extension import fake_extension
 
     node_db, node_secret = create_node_database()
