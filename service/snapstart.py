@@ -13,6 +13,7 @@ SECRET_KEY). Hooks: https://docs.aws.amazon.com/lambda/latest/dg/snapstart-runti
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import random
@@ -52,6 +53,13 @@ def before_snapshot(app: Flask) -> dict[str, float]:
     _warm_requests(app)
     timings["requests_ms"] = (time.perf_counter() - started) * 1000
     _drop_connections(app)
+    # Everything made so far lives as long as the process: collect once, then freeze it
+    # out of the collector's sight, so the first requests after a restore do not pay a
+    # full collection over the whole heap (https://docs.python.org/3/library/gc.html#gc.freeze).
+    started = time.perf_counter()
+    gc.collect()
+    gc.freeze()
+    timings["gc_ms"] = (time.perf_counter() - started) * 1000
     logger.info("before snapshot: warmed", extra={"timings_ms": timings})
     return timings
 

@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 WORK = REPO / "build" / "bench"
 WHEEL_CACHE = REPO / "build" / "cache" / "wheels"
 IMPORTTIME_RUNS = 5  # -X importtime runs; the median per module is reported
+SNAPSTART_RUNS = 5  # processes that play init, the hooks and a restore
 
 
 def python312() -> str:
@@ -244,6 +245,13 @@ def run(
                 sdk_first.append((result["product_epoch"] - spawned) * 1000)
                 result, _stderr, spawned = run_driver(python, spec, url_env)
                 url_first.append((result["product_epoch"] - spawned) * 1000)
+            snap: dict[str, list[float]] = {}
+            for i in range(SNAPSTART_RUNS):
+                progress(f"SnapStart hooks {i + 1}/{SNAPSTART_RUNS}")
+                result, _stderr, _ = run_driver(python, {**spec, "mode": "snapstart"}, lambda_env)
+                for key in ("before_snapshot_ms", "after_restore_ms",
+                            "first_product_after_restore_ms"):  # fmt: skip
+                    snap.setdefault(key, []).append(result[key])
             importtimes = []
             for i in range(IMPORTTIME_RUNS):
                 progress(f"-X importtime {i + 1}/{IMPORTTIME_RUNS}")
@@ -263,6 +271,7 @@ def run(
                 "first_response_ms_secret_with_sdk": summary(sdk_first),
                 "first_response_ms_with_database_url": summary(url_first),
                 "top_imports": median_top_imports(importtimes),
+                "snapstart": {key: summary(values) for key, values in snap.items()},
                 "setup": "python3.12 -I, unpacked x86_64 zip (unchecked-hash bytecode) + boto3 "
                 "runtime folder; DB_SECRET_ARN read through a stand-in of the Parameters and "
                 "Secrets extension (moto behind it); MariaDB on "

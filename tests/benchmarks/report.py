@@ -214,6 +214,11 @@ def render(out: dict[str, Any]) -> str:
                     f"(min {_fmt(stats['min'], 1)}, max {_fmt(stats['max'], 1)}, "
                     f"n={stats['n']})"
                 )
+        for key, stats in (cold.get("snapstart") or {}).items():
+            lines.append(
+                f"- SnapStart {key}: median {_fmt(stats['median'], 1)} ms "
+                f"(min {_fmt(stats['min'], 1)}, max {_fmt(stats['max'], 1)}, n={stats['n']})"
+            )
         if (ratio := cold.get("first_response_over_floor")) is not None:
             lines.append(f"- first GET product response / bare-import floor: {ratio:.2f}")
         if top := cold.get("top_imports"):
