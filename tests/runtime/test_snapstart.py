@@ -5,6 +5,7 @@ snapshot), each running the after-restore hooks and its first requests."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -31,6 +32,7 @@ def app(cluster, tmp_path, monkeypatch):
     app = create_app({"BCRYPT_ROUNDS": 4, "IMAGES_DIR": str(tmp_path), "DATABASE_URL": None})
     assert snapstart.register(app)
     yield app
+    gc.unfreeze()  # before_snapshot froze this (pytest's) heap
     for registry in _registries():
         registry[:] = [entry for entry in registry if entry[1] != (app,)]
 
