@@ -10,6 +10,8 @@ from moto over HTTP, medians of interleaved runs.
   is measured; on Lambda the extension process does the AWS call and caches)
 - ``stdlib_http``: the standard library's http.client, one POST to Secrets Manager
   (the cost of a hand-signed request without its SigV4 signing: a lower bound)
+- ``boto3_s3_client`` (for comparison, not a secret read): boto3's S3 client and one
+  presigned URL, what the image routes load on first use
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ elif way == "botocore":
     client = session.create_client("secretsmanager", endpoint_url=spec["moto"])
     t1 = time.perf_counter()
     value = client.get_secret_value(SecretId=spec["arn"], VersionStage="AWSCURRENT")["SecretString"]
+elif way == "boto3_s3_client":  # not a secret read: what the image routes' client costs
+    import boto3
+    client = boto3.client("s3", endpoint_url=spec["moto"])
+    t1 = time.perf_counter()
+    client.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
+    value = json.dumps({"username": "-"})
 elif way == "extension":
     import http.client, urllib.parse
     t1 = time.perf_counter()
@@ -76,7 +84,7 @@ print("RESULT " + json.dumps({"import_and_client_ms": (t1 - t0) * 1000,
       "call_ms": (t2 - t1) * 1000, "total_ms": (t2 - t0) * 1000, "rss_added_mb": rss() - before}))
 """
 
-WAYS = ("boto3", "botocore", "extension", "stdlib_http")
+WAYS = ("boto3", "botocore", "extension", "stdlib_http", "boto3_s3_client")
 
 
 @contextlib.contextmanager
