@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -104,16 +105,18 @@ class SecretCache:
     def _read_through_extension(self) -> dict[str, Any]:
         from service.secrets_extension import ExtensionError
 
+        if not os.environ.get("AWS_SESSION_TOKEN"):
+            # SnapStart functions get container credentials, not this variable, and the
+            # extension needs it as its token: the SDK reads the secret there.
+            return self._read_from_secrets_manager()
         try:
             response: dict[str, Any] = self._extension.get_secret_value(
                 SecretId=self.secret_id, VersionStage=self.version_stage
             )
-        except ExtensionError as error:
-            logger.error("cannot read secret %s: %s", self.secret_id, error)
-            raise SecretUnavailable(f"cannot read secret {self.secret_id}") from error
-        except OSError as error:
-            # No extension listening (the layer is missing): Secrets Manager directly.
-            logger.warning("secrets extension unreachable (%s); using the SDK", error)
+        except (ExtensionError, OSError) as error:
+            # No layer, or it refused (a wrong token, Secrets Manager's own error): the SDK
+            # gives the authoritative answer (the value, or SecretUnavailable).
+            logger.warning("secrets extension failed (%s); using the SDK", error)
             return self._read_from_secrets_manager()
         return response
 

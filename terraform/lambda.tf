@@ -18,11 +18,12 @@ locals {
     DB_HOST                      = aws_rds_cluster.this.endpoint
     DB_PORT                      = tostring(local.db_port)
     DB_NAME                      = var.db_name
+    DB_SECRET_EXTENSION_PORT     = "" # "2773" with the Parameters and Secrets extension layer
     IMAGES_BUCKET                = aws_s3_bucket.images.id
     LOG_LEVEL                    = var.log_level
     TRACING_ENABLED              = "true"
     IMAGE_URL_EXPIRES            = tostring(var.image_url_expires_seconds)
-    DB_CONNECT_TIMEOUT           = "5"  # seconds; Aurora resuming from zero answers 503 + Retry-After
+    DB_CONNECT_TIMEOUT           = "20" # seconds: a paused Aurora greets after ~15 s of resuming
     DB_READ_TIMEOUT              = "15" # seconds; well inside API Gateway's 29 s
     BCRYPT_ROUNDS                = tostring(var.bcrypt_rounds)
     AUTH_CACHE_SIZE              = "1024"

@@ -118,12 +118,26 @@ def test_forced_read_goes_past_the_extension_cache(secret_arn, extension):
     assert cache.get(force_fetch=True) == {"username": "app_clone", "password": "second"}
 
 
-def test_extension_refusal_is_unavailable_and_logs_no_value(secret_arn, extension, caplog):
-    extension.status = 400
-    with pytest.raises(SecretUnavailable, match="cannot read secret"):
-        _extension_cache(secret_arn, extension).get()
+def test_extension_refusal_falls_back_to_the_sdk_and_logs_no_value(secret_arn, extension, caplog):
+    extension.status = 400  # e.g. a token it does not accept
+    assert _extension_cache(secret_arn, extension).get()["password"] == "first-password"
     assert "first-password" not in caplog.text
-    assert "HTTP 400" in caplog.text
+    assert "HTTP 400" in caplog.text and "using the SDK" in caplog.text
+
+
+def test_extension_refusal_and_an_unreadable_secret_is_unavailable(extension, caplog):
+    extension.status = 403
+    cache = SecretCache("arn:aws:secretsmanager:eu-west-1:123456789012:secret:nope",
+                        extension_port=extension.port)  # fmt: skip
+    with pytest.raises(SecretUnavailable, match="cannot read secret"):
+        cache.get()
+
+
+def test_without_a_session_token_the_sdk_reads_the_secret(secret_arn, extension, monkeypatch):
+    # SnapStart functions get container credentials: no AWS_SESSION_TOKEN for the extension
+    monkeypatch.delenv("AWS_SESSION_TOKEN")
+    assert _extension_cache(secret_arn, extension).get()["password"] == "first-password"
+    assert extension.tokens == []
 
 
 def test_without_an_extension_listening_the_sdk_reads_the_secret(secret_arn, caplog):
