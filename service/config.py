@@ -83,10 +83,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DB_PORT", int, 3306, "Database port when the secret lacks it", DB_LOCATION),
     Setting("DB_NAME", str, None, "Database name when the secret lacks it", DB_LOCATION),
     Setting(
-        "DB_CONNECT_TIMEOUT", int, 5, "Seconds to wait for a database connection",
+        # A paused Aurora Serverless v2 greets only after resuming (~15 s): wait up to
+        # 20 s, inside the API function's 25 s timeout and API Gateway's 29 s.
+        "DB_CONNECT_TIMEOUT", int, 20,
+        "Seconds to wait for a database connection and its greeting (a paused Aurora "
+        "resumes in ~15 s)",
         frozenset({API}),
     ),
     Setting("DB_READ_TIMEOUT", int, 15, "Seconds to wait for a query's answer", frozenset({API})),
+    Setting(
+        "DB_SECRET_EXTENSION_PORT", int, None,
+        "Port of the AWS Parameters and Secrets Lambda Extension (a layer; AWS's default "
+        "2773): the secret is read from it, without an SDK client",
+        frozenset({API}), shown_default="unset: read with the SDK",
+    ),
     Setting(
         "DB_TLS_CA", str, None, "CA bundle for TLS to a database off loopback",
         frozenset({LOCAL}), shown_default="the Amazon RDS CAs in `service/certs/global-bundle.pem`",
@@ -151,6 +161,9 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         **{setting.key or setting.name: setting.value(env) for setting in SETTINGS},
         # Below Aurora's idle timeout (Terraform sets wait_timeout = 600 s).
         "DB_POOL_RECYCLE": 280,
+        # A pooled connection idle this long is pinged before use (a frozen container's
+        # may be gone); busier ones are not, and a dead one costs a read a retry.
+        "DB_IDLE_PING_SECONDS": 30,
         "LOG_JSON": on_lambda,  # JSON lines for CloudWatch; readable text on a laptop
         "METRICS_ENABLED": on_lambda,  # EMF lines only where CloudWatch reads them
         "MAX_IMAGE_BYTES": MAX_IMAGE_BYTES,

@@ -54,5 +54,11 @@ class CredentialCache:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
+    def reseed(self) -> None:
+        """A new random key and no entries (after a SnapStart restore: never shared)."""
+        with self._lock:
+            self._key = secrets.token_bytes(32)
+            self._entries.clear()
+
     def __len__(self) -> int:
         return len(self._entries)

@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 
-from service import sqlite
+from service import connections, sqlite
 from service.extensions import db
 from service.secrets import SecretCache, SecretUnavailable
 
@@ -73,7 +73,11 @@ def tls_args(host: str | None, config: dict[str, Any]) -> dict[str, Any]:
 
 
 def engine_options(url: URL, config: dict[str, Any]) -> dict[str, Any]:
-    """Engine options that fit Lambda: one pooled connection, pre-ping, recycle, short timeouts."""
+    """Engine options that fit Lambda: one pooled connection, recycle, bounded waits.
+
+    No pre-ping: service/connections.py pings only idle connections and retries a read
+    that finds its connection dead, so a warm read costs one round trip.
+    """
     if url.get_backend_name() == "sqlite":
         return {"hide_parameters": True}
     # pymysql waits for the server's greeting with read_timeout: a database that
@@ -94,7 +98,6 @@ def engine_options(url: URL, config: dict[str, Any]) -> dict[str, Any]:
         "pool_size": 1,  # Lambda serves one request at a time per container
         "max_overflow": 10,  # threads in local servers and tests
         "pool_timeout": int(config["DB_CONNECT_TIMEOUT"]),
-        "pool_pre_ping": True,  # a frozen container's connection may be gone
         "pool_recycle": config["DB_POOL_RECYCLE"],  # below the server's idle timeout
         "connect_args": connect_args,
     }
@@ -128,7 +131,10 @@ class CredentialInjector:
             raise SecretUnavailable("no database host in the secret or DB_HOST")
         cparams["host"] = host
         cparams.update(tls_args(host, self.config))
-        cparams["port"] = int(secret.get("port") or self.fallback["port"] or 3306)
+        try:
+            cparams["port"] = int(secret.get("port") or self.fallback["port"] or 3306)
+        except (TypeError, ValueError):
+            raise SecretUnavailable(f"secret {self.secrets.secret_id} has a bad port") from None
         cparams["database"] = secret.get("dbname") or self.fallback["dbname"]
 
     def __call__(self, dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
@@ -136,14 +142,18 @@ class CredentialInjector:
 
         self._apply(self.secrets.get(), cparams)
         try:
-            return dialect.connect(*cargs, **cparams)
+            return connections.connect(*cargs, **cparams)
         except pymysql.err.OperationalError as error:
             if error.args[0] != ACCESS_DENIED:
                 raise
             logger.info("database refused the cached credentials; re-reading the secret")
         self.refreshes += 1
         self._apply(self.secrets.get(force_fetch=True), cparams)
-        return dialect.connect(*cargs, **cparams)
+        return connections.connect(*cargs, **cparams)
+
+
+def _lean_connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+    return connections.connect(*cargs, **cparams)
 
 
 def _use_query_timeouts(seconds: int) -> Any:
@@ -168,11 +178,17 @@ def register_engine_events(app: Flask) -> None:
         engine: Engine = db.engine
     if engine.dialect.name == "sqlite":
         sqlite.install(engine)
-    else:
-        event.listen(engine, "connect", _use_query_timeouts(int(app.config["DB_READ_TIMEOUT"])))
+        return
+    event.listen(engine, "connect", _use_query_timeouts(int(app.config["DB_READ_TIMEOUT"])))
+    connections.install(engine, idle_ping_seconds=app.config["DB_IDLE_PING_SECONDS"])
+    connections.install_session_retry(db.session)
     if app.config.get("DB_SECRET_ARN"):
-        secrets = SecretCache(app.config["DB_SECRET_ARN"])
+        secrets = SecretCache(
+            app.config["DB_SECRET_ARN"], extension_port=app.config.get("DB_SECRET_EXTENSION_PORT")
+        )
         app.extensions["db_secrets"] = secrets
         injector = CredentialInjector(secrets, app.config)
         app.extensions["db_credentials"] = injector
         event.listen(engine, "do_connect", injector)
+    else:
+        event.listen(engine, "do_connect", _lean_connect)

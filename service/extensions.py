@@ -24,7 +24,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# expire_on_commit=False: a session lives for one request, so after a write's COMMIT the
+# objects it just wrote are current; expiring them made every 201 response read its row
+# back (one more round trip) only to serialise values the request had just sent.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 
 def init_migrate(app: Flask) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -32,11 +33,21 @@ class SecretCache:
         max_age: float = DEFAULT_MAX_AGE,
         client: Any = None,
         version_stage: str = "AWSCURRENT",
+        extension_port: int | None = None,
     ) -> None:
         self.secret_id = secret_id
         self.max_age = max_age
         self.version_stage = version_stage
         self._client = client
+        self._owns_client = client is None
+        # With the Parameters and Secrets extension (a layer), reads need no SDK; only a
+        # forced read (the password was refused: a rotation) goes to Secrets Manager
+        # directly, past the extension's cache, which may hold the old value for its TTL.
+        self._extension: Any = None
+        if extension_port:
+            from service.secrets_extension import ExtensionClient
+
+            self._extension = ExtensionClient(extension_port)
         self._value: dict[str, Any] | None = None
         self._fetched_at = 0.0
         self._lock = threading.Lock()
@@ -60,24 +71,65 @@ class SecretCache:
         with self._lock:
             fresh = time.monotonic() - self._fetched_at < self.max_age
             if self._value is None or force_fetch or not fresh:
-                self._value = self._fetch()
+                self._value = self._fetch(force=force_fetch)
                 self._fetched_at = time.monotonic()
             return self._value
 
-    def _fetch(self) -> dict[str, Any]:
-        from botocore.exceptions import BotoCoreError, ClientError
+    def forget(self) -> None:
+        """Drop the cached value (and a client made here): the next ``get`` reads again.
 
+        After a SnapStart restore the cached value may be stale and the client's
+        connections and credentials belong to the snapshot.
+        """
+        with self._lock:
+            self._value = None
+            self._fetched_at = 0.0
+            if self._owns_client:
+                self._client = None
+
+    def _fetch(self, *, force: bool = False) -> dict[str, Any]:
+        if self._extension is not None and not force:
+            response = self._read_through_extension()
+        else:
+            response = self._read_from_secrets_manager()
         try:
-            # Ask for the stage explicitly: a plain read may lag a rotation's finishSecret.
-            response = self.client.get_secret_value(
-                SecretId=self.secret_id, VersionStage=self.version_stage
-            )
             value = json.loads(response["SecretString"])
-        except (BotoCoreError, ClientError, KeyError, ValueError) as error:
-            # Never log the value; the error text names only the secret and the failure.
+        except (KeyError, TypeError, ValueError) as error:
             logger.error("cannot read secret %s: %s", self.secret_id, type(error).__name__)
             raise SecretUnavailable(f"cannot read secret {self.secret_id}") from error
         if not isinstance(value, dict):
             raise SecretUnavailable(f"secret {self.secret_id} is not a JSON object")
         logger.info("read secret %s (version %s)", self.secret_id, response.get("VersionId"))
         return value
+
+    def _read_through_extension(self) -> dict[str, Any]:
+        from service.secrets_extension import ExtensionError
+
+        if not os.environ.get("AWS_SESSION_TOKEN"):
+            # SnapStart functions get container credentials, not this variable, and the
+            # extension needs it as its token: the SDK reads the secret there.
+            return self._read_from_secrets_manager()
+        try:
+            response: dict[str, Any] = self._extension.get_secret_value(
+                SecretId=self.secret_id, VersionStage=self.version_stage
+            )
+        except (ExtensionError, OSError) as error:
+            # No layer, or it refused (a wrong token, Secrets Manager's own error): the SDK
+            # gives the authoritative answer (the value, or SecretUnavailable).
+            logger.warning("secrets extension failed (%s); using the SDK", error)
+            return self._read_from_secrets_manager()
+        return response
+
+    def _read_from_secrets_manager(self) -> dict[str, Any]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            # Ask for the stage explicitly: a plain read may lag a rotation's finishSecret.
+            response: dict[str, Any] = self.client.get_secret_value(
+                SecretId=self.secret_id, VersionStage=self.version_stage
+            )
+        except (BotoCoreError, ClientError) as error:
+            # Never log the value; the error text names only the secret and the failure.
+            logger.error("cannot read secret %s: %s", self.secret_id, type(error).__name__)
+            raise SecretUnavailable(f"cannot read secret {self.secret_id}") from error
+        return response

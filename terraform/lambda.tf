@@ -19,11 +19,12 @@ locals {
     DB_HOST                      = aws_rds_cluster.this.endpoint
     DB_PORT                      = tostring(local.db_port)
     DB_NAME                      = var.db_name
+    DB_SECRET_EXTENSION_PORT     = var.secrets_extension_layer_arn == null ? "" : "2773" # the extension's default port
     IMAGES_BUCKET                = aws_s3_bucket.images.id
     LOG_LEVEL                    = var.log_level
     TRACING_ENABLED              = "true"
     IMAGE_URL_EXPIRES            = tostring(var.image_url_expires_seconds)
-    DB_CONNECT_TIMEOUT           = "5"  # seconds per connection attempt
+    DB_CONNECT_TIMEOUT           = "20" # seconds: a paused Aurora greets after ~15 s of resuming
     DB_READ_TIMEOUT              = "15" # seconds; inside the function's 25 s
     BCRYPT_ROUNDS                = tostring(var.bcrypt_rounds)
     AUTH_CACHE_SIZE              = "1024"
@@ -106,6 +107,10 @@ resource "aws_lambda_function" "this" {
 
   filename         = var.package_path
   source_code_hash = local.package_hash
+
+  # The API reads its database secret from AWS's Parameters and Secrets Lambda
+  # Extension when the layer is given: no SDK client at cold start.
+  layers = each.key == "api" && var.secrets_extension_layer_arn != null ? [var.secrets_extension_layer_arn] : []
 
   # -1 = no reservation (the function shares the account's unreserved pool).
   reserved_concurrent_executions = each.value.reserved

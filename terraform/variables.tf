@@ -363,6 +363,20 @@ variable "api_snap_start" {
   }
 }
 
+variable "secrets_extension_layer_arn" {
+  description = "ARN of AWS's Parameters and Secrets Lambda Extension layer for this region and lambda_architecture (AWS publishes them per region: https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets_lambda.html). With it the API reads its database secret over localhost instead of creating an SDK client at cold start; null = read with boto3."
+  type        = string
+  default     = null
+
+  validation {
+    condition = var.secrets_extension_layer_arn == null || can(regex(
+      "^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:AWS-Parameters-and-Secrets-Lambda-Extension${var.lambda_architecture == "arm64" ? "-Arm64" : ""}:[0-9]+$",
+      var.secrets_extension_layer_arn,
+    ))
+    error_message = "secrets_extension_layer_arn must be a version ARN of AWS-Parameters-and-Secrets-Lambda-Extension (with -Arm64 for arm64 functions)."
+  }
+}
+
 variable "api_provisioned_concurrency" {
   description = "Provisioned concurrency on the API's live alias (warm containers, billed while provisioned); 0 = none. Not with api_snap_start."
   type        = number

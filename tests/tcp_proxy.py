@@ -16,7 +16,9 @@ class TcpProxy:
     host that does not respond. ``pause()`` holds new connections, accepted but
     not yet forwarded (so the server's greeting, its first bytes, is delayed),
     until ``resume()``: like Aurora Serverless v2 resuming from 0 ACUs.
-    ``pause_for(seconds)`` resumes by itself. ``accepted`` counts connections.
+    ``pause_for(seconds)`` resumes by itself. With ``greeting_delay = s`` every new
+    connection hears the server's first bytes only after s seconds (each one waits
+    on its own). ``accepted`` counts connections.
     """
 
     def __init__(self, target: tuple[str, int], host: str = "127.0.0.1") -> None:
@@ -24,6 +26,8 @@ class TcpProxy:
         self.host = host
         self.port = 0
         self.blackhole = False
+        self.greeting_delay = 0.0
+        self._stopped = threading.Event()
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -60,10 +64,12 @@ class TcpProxy:
         listener.listen(64)
         self.port = listener.getsockname()[1]
         self._listener = listener
+        self._stopped.clear()
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def stop(self) -> None:
         listener, self._listener = self._listener, None
+        self._stopped.set()
         self._resumed.set()  # held connections are let go (and find their client closed)
         if listener is not None:
             # close() alone leaves a thread blocked in accept() accepting on Linux.
@@ -93,7 +99,11 @@ class TcpProxy:
             threading.Thread(target=self._forward, args=(client,), daemon=True).start()
 
     def _forward(self, client: socket.socket) -> None:
+        # A resuming database holds the connection: reach the server (whose own handshake
+        # timeout starts then) only after the hold.
         self._resumed.wait()
+        if self.greeting_delay:
+            self._stopped.wait(self.greeting_delay)
         if self._listener is None:
             client.close()
             return

@@ -3,7 +3,8 @@
 Sections: ``handler`` (warm latency through the Lambda handler plus the database
 floor), ``http`` (the same over ``python -m deploy serve`` and gunicorn),
 ``coldstart`` (fresh python3.12 processes on the unpacked package), ``memory``
-(peak RSS after 1,000 mixed requests). Cost and scaling are derived from them.
+(peak RSS after 1,000 mixed requests), ``secrets`` (what each way of reading the DB
+secret costs a fresh process). Cost and scaling are derived from them.
 ``--only`` takes section names and/or scenario names (``get_product``, ...).
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 from tests.benchmarks import environment as env
 from tests.benchmarks import report
 
-SECTIONS = ("handler", "http", "coldstart", "memory")
+SECTIONS = ("handler", "http", "coldstart", "memory", "secrets")
 
 
 def _progress(message: str) -> None:
@@ -37,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--coldstart-runs", type=int, default=15)
     parser.add_argument("--package", type=Path, help="an existing x86_64 lambda zip to use")
+    parser.add_argument(
+        "--original",
+        type=Path,
+        help="folder of the Node/Express original (outside this repository): adds the "
+        "side-by-side section (warm requests interleaved, cold starts)",
+    )
     args = parser.parse_args(argv)
     sections = [s for s in SECTIONS if s in args.only] or list(SECTIONS)
     scenario_filter = {s for s in args.only if s not in SECTIONS} or None
@@ -76,6 +83,22 @@ def main(argv: list[str] | None = None) -> int:
                     package=args.package,
                     progress=_progress,
                 )
+            )
+        if "secrets" in sections:
+            from tests.benchmarks import coldstart, secret_read
+
+            python = coldstart.python312()
+            built = coldstart.WORK / "lambda-x86_64.zip"  # the coldstart section's, if it ran
+            reuse = built if {"coldstart", "memory"} & set(sections) and built.is_file() else None
+            task = coldstart.unpack(args.package or reuse or coldstart.build_package(_progress))
+            out["secret_read"] = secret_read.run(
+                database, python, task, coldstart.runtime_dir(python), 7, _progress
+            )
+        if args.original:
+            from tests.benchmarks import original
+
+            out["original"] = original.run(
+                database, args.original, args.requests, max(5, args.coldstart_runs // 3), _progress
             )
         out["counts_after"] = database.counts()
     finally:

@@ -22,6 +22,7 @@ from tests.transport import LambdaContext, make_v1_event
 ProgressFn = Callable[[str], None]
 Sender = Callable[[env.Request], tuple[int, bytes]]
 
+INTERLEAVED = ("health", "get_product", "get_user_warm")  # reads: ratio to the floor, in turns
 PK_SELECT = (
     "SELECT id, name, description, sku, manufacturer, quantity, date_added, "
     "date_last_updated, owner_user_id FROM products WHERE id = %s"
@@ -101,24 +102,67 @@ def measure(
     return summarize(wall, cpu)
 
 
-def round_trips(handler: Callable[..., Any], scenario: env.Scenario, samples: int = 20) -> float:
-    """Database commands (queries, pings, commits) per request, counted in pymysql (untimed)."""
-    from pymysql.connections import Connection
+def statements(
+    app: Any, handler: Callable[..., Any], scenario: env.Scenario, samples: int = 20
+) -> dict[str, Any]:
+    """What the database sees per request (untimed): statements by the wire (queries and
+    pings, as the server's Questions counts them) and by SQLAlchemy's events."""
+    from service.extensions import db
+    from tests.support.statements import count_statements
 
-    original = Connection._execute_command
-    count = [0]
-
-    def counting(self: Any, command: int, sql: Any) -> Any:
-        count[0] += 1
-        return original(self, command, sql)
-
-    Connection._execute_command = counting  # type: ignore[method-assign]
-    try:
+    with app.app_context():
+        engine = db.engine
+    with count_statements(engine) as counts:
         for i in range(samples):
             handler(to_event(scenario.make(10_000_000 + i)), LambdaContext())
-    finally:
-        Connection._execute_command = original  # type: ignore[method-assign]
-    return count[0] / samples
+    return {
+        "statements": counts.statements / samples,
+        "sql": len(counts.sql) / samples,
+        "transaction_control": len(counts.transaction_control) / samples,
+        "pings": counts.wire["ping"] / samples,
+        "connects": counts.connects / samples,
+        "pool_resets": counts.resets / samples,
+    }
+
+
+def questions_cross_check(
+    app: Any, handler: Callable[..., Any], scenario: env.Scenario, samples: int = 50
+) -> dict[str, Any]:
+    """The server's own count (SHOW SESSION STATUS 'Questions', on the app's pooled
+    connection) against the harness's count over the same requests."""
+    from sqlalchemy import text
+
+    from service.extensions import db
+    from tests.support.statements import count_statements
+
+    def questions() -> int:
+        with app.app_context():
+            row = db.session.execute(text("SHOW SESSION STATUS LIKE 'Questions'")).one()
+            db.session.remove()
+        return int(row[1])
+
+    with app.app_context():
+        engine = db.engine
+    with count_statements(engine) as counts:
+        first = questions()
+        for i in range(samples):
+            handler(to_event(scenario.make(20_000_000 + i)), LambdaContext())
+        last = questions()
+    # Questions(last) - Questions(first): every statement after the first SHOW up to and
+    # including the last one. The harness's queries over the same stretch must match.
+    # (Questions counts statements, COM_QUERY, not pings, COM_PING.)
+    shows = [i for i, q in enumerate(counts.queries) if q.startswith("SHOW SESSION STATUS")]
+    server = last - first
+    harness = shows[-1] - shows[0]
+    pings = counts.wire["ping"]
+    return {
+        "scenario": scenario.name,
+        "requests": samples,
+        "server_questions_per_request": server / samples,
+        "harness_queries_per_request": harness / samples,
+        "harness_pings_per_request": pings / samples,
+        "agree": server == harness,
+    }
 
 
 def floor(database: env.Database, product_id: int, requests: int) -> dict[str, Any]:
@@ -145,6 +189,40 @@ def floor(database: env.Database, product_id: int, requests: int) -> dict[str, A
                 wall.append(t1 - t0)
     connection.close()
     return summarize(wall)
+
+
+def interleaved_ratio(
+    database: env.Database, handler: Callable[..., Any], scenario: env.Scenario,
+    product_id: int, requests: int,
+) -> dict[str, Any]:  # fmt: skip
+    """The endpoint and the floor, one sample each in turn: their ratio survives the load
+    changes of a shared machine that separate series would not."""
+    connection = pymysql.connect(
+        host=MARIADB["host"], port=MARIADB["port"], user=database.user,
+        password=database.password, database=database.name, ssl_disabled=True,
+        autocommit=True, charset="utf8mb4",
+    )  # fmt: skip
+    ours, floor_ns = [], []
+    with connection.cursor() as cursor:
+        for i in range(requests + 50):
+            event, context = to_event(scenario.make(i)), LambdaContext()
+            t0 = time.perf_counter_ns()
+            result = handler(event, context)
+            t1 = time.perf_counter_ns()
+            cursor.execute(PK_SELECT, (product_id,))
+            cursor.fetchone()
+            t2 = time.perf_counter_ns()
+            assert result["statusCode"] == scenario.expect, (scenario.name, result)
+            if i >= 50:
+                ours.append(t1 - t0)
+                floor_ns.append(t2 - t1)
+    connection.close()
+    endpoint, floor_stats = summarize(ours), summarize(floor_ns)
+    return {
+        "endpoint_median_ms": endpoint["median_ms"],
+        "floor_median_ms": floor_stats["median_ms"],
+        "ratio": endpoint["median_ms"] / floor_stats["median_ms"],
+    }
 
 
 def orm_get(app: Any, product_id: int, requests: int) -> dict[str, Any]:
@@ -182,6 +260,7 @@ def run(
     os.environ.update(env.FAKE_AWS)
     os.environ.update(env.LAMBDA_ENV)
     results: dict[str, Any] = {}
+    cross_check: dict[str, Any] | None = None
     png = env.upload_png()
     with mock_aws(), quiet_stdout():
         env.create_bucket()
@@ -202,7 +281,20 @@ def run(
             progress(f"handler {scenario.name} x{n}")
             results[scenario.name] = measure(handler, scenario, n, min(warmup, n), reset)
             if scenario.name != "get_user_cold":
-                results[scenario.name]["db_round_trips"] = round_trips(handler, scenario)
+                counted = statements(app, handler, scenario)
+                results[scenario.name].update(counted, db_round_trips=counted["statements"])
+            if scenario.name in INTERLEAVED:
+                results[scenario.name]["interleaved_with_floor"] = interleaved_ratio(
+                    database, handler, scenario, seeded.product_id, requests
+                )
+            if scenario.name == "get_product":
+                cross_check = questions_cross_check(app, handler, scenario)
+        progress(f"framework floor x{requests}")
+        # The same handler answering without the database (the id converter's 404): what
+        # the event, apig-wsgi, Flask, the access log and metrics cost on their own.
+        no_db = env.Scenario("_framework_no_database", 404, lambda i: env.Request(
+            "GET", "/v1/product/0"))  # fmt: skip
+        results[no_db.name] = measure(handler, no_db, requests, min(warmup, requests))
         progress(f"floor x{requests}")
         results["_floor_pymysql_pk_select"] = floor(database, seeded.product_id, requests)
         results["_orm_session_get"] = orm_get(app, seeded.product_id, requests)
@@ -210,4 +302,4 @@ def run(
             from service.extensions import db
 
             db.engine.dispose()
-    return {"seed": seeded.__dict__, "results": results}
+    return {"seed": seeded.__dict__, "results": results, "questions_cross_check": cross_check}

@@ -223,3 +223,42 @@ def test_queries_get_the_read_timeout_not_the_connect_timeout(migrated, tmp_path
         assert time.perf_counter() - started < 5
         db.session.rollback()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("port", ["three-three-oh-six", "3306.5", ["3306"]])
+def test_secret_with_an_unusable_port_is_503_not_500(migrated, tmp_path, port):
+    secret = migrated.app_secret()
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=migrated.app_arn,
+        SecretString=json.dumps({**secret, "port": port}),
+        VersionStages=["AWSCURRENT"],
+    )
+    response = ApiClient(aws_app(tmp_path), "apigw_v1").get("/healthz")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["detail"] == "The database is unavailable; try again shortly."
+
+
+def test_api_reads_the_secret_through_the_extension_and_survives_a_rotation(migrated, tmp_path):
+    from tests.support.secrets_extension import fake_extension
+
+    client = boto3.client("secretsmanager")
+    with fake_extension(client) as extension:
+        app = aws_app(tmp_path, DB_SECRET_EXTENSION_PORT=extension.port)
+        api = ApiClient(app, "apigw_v1")
+        assert api.get("/healthz").status_code == 200
+        assert len(extension.tokens) == 1 and app.extensions["db_secrets"]._client is None
+        # A rotation: the extension keeps serving its cached (old) value
+        secret = migrated.app_secret()
+        extension.cached = json.dumps(secret)
+        _set_password_outside(migrated, secret["username"], "a-new-password-1234")
+        client.put_secret_value(
+            SecretId=migrated.app_arn,
+            SecretString=json.dumps({**secret, "password": "a-new-password-1234"}),
+            VersionStages=["AWSCURRENT"],
+        )
+        with app.app_context():
+            db.engine.dispose()
+        # the refused password is re-read past the extension's cache: no failed request
+        assert api.get("/healthz").status_code == 200
+        assert app.extensions["db_credentials"].refreshes == 1

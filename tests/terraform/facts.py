@@ -27,6 +27,7 @@ LAMBDA_RUNTIME_ENV = frozenset(
     {
         "AWS_REGION",
         "AWS_DEFAULT_REGION",
+        "AWS_SESSION_TOKEN",  # the execution role's credentials (the secrets extension's token)
         "AWS_EXECUTION_ENV",
         "AWS_LAMBDA_FUNCTION_NAME",
         "AWS_LAMBDA_FUNCTION_VERSION",

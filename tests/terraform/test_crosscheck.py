@@ -203,6 +203,11 @@ def test_codescan_sees_handlers_env_reads_and_clients(tmp_path):
         "logs.filter_log_events(logGroupName='g')\n"
         "def tail(cw: 'CloudWatchLogsClient'):\n"
         "    return cw.describe_log_streams(logGroupName='g')\n"
+        "retry(functools.partial(client.put_secret_value, SecretId='x'))\n"
+        "http.client.HTTPConnection('localhost', 2773).request('GET', '/')\n"
+        "test = app.test_client()\n"
+        "test_client = app.test_client()\n"
+        "test_client.get('/healthz')\n"
     )
     (pkg / "rotate.py").write_text(
         "from service.jobs import migrate\ndef handler(event, context):\n    return None\n"
@@ -226,6 +231,7 @@ def test_codescan_sees_handlers_env_reads_and_clients(tmp_path):
         ("logs", "DescribeLogStreams"),
         ("logs", "FilterLogEvents"),
         ("secretsmanager", "GetSecretValue"),
+        ("secretsmanager", "PutSecretValue"),  # passed on uncalled, called by `retry`
     ]
     assert unresolved == [
         "service/jobs/migrate.py:8: get_waiter (services ['logs', 'secretsmanager', 'sqs'])"

@@ -157,15 +157,35 @@ def _client_names(tree: ast.AST) -> set[str]:
     return names
 
 
-def _is_client_expression(node: ast.expr, client_names: set[str]) -> bool:
+# Named like a client, but not an AWS one: the standard library's HTTP module and
+# Flask's test client (service/snapstart.py warms the app with it).
+_NOT_AWS_CLIENTS = {"http.client", "test_client"}
+
+
+def _not_aws_clients(tree: ast.AST) -> set[str]:
+    """Names bound to ``*.test_client()``: they contain "client" but call no AWS API."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if isinstance(func, ast.Attribute) and func.attr in _NOT_AWS_CLIENTS:
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _is_client_expression(
+    node: ast.expr, client_names: set[str], not_clients: frozenset[str] = frozenset()
+) -> bool:
     # A name bound to a client, anything named `*client*` (`self._client`), or
     # a helper that builds one (`_client(args)`).
     if isinstance(node, ast.Name):
-        return node.id in client_names or "client" in node.id
+        return node.id in client_names or ("client" in node.id and node.id not in not_clients)
     if isinstance(node, ast.Attribute):
+        if isinstance(node.value, ast.Name) and f"{node.value.id}.{node.attr}" in _NOT_AWS_CLIENTS:
+            return False
         return "client" in node.attr
     if isinstance(node, ast.Call):
-        return _is_client_expression(node.func, client_names)
+        return _is_client_expression(node.func, client_names, not_clients)
     return False
 
 
@@ -237,6 +257,7 @@ def aws_calls(repo_root: Path, directories: list[str]) -> tuple[list[AwsCall], l
             tree = ast.parse(path.read_text(), filename=str(path))
             services = _client_services(tree)
             client_names = _client_names(tree)
+            not_clients = frozenset(_not_aws_clients(tree))
             rel = str(path.relative_to(repo_root))
             called = {
                 id(node.func)
@@ -247,13 +268,13 @@ def aws_calls(repo_root: Path, directories: list[str]) -> tuple[list[AwsCall], l
                 # A method passed on uncalled (`partial(client.publish_version, ...)`,
                 # a retry helper) is a call too, made later by whoever receives it.
                 if isinstance(node, ast.Attribute) and id(node) not in called:
-                    reference = _referenced_operation(node, services, client_names)
+                    reference = _referenced_operation(node, services, client_names, not_clients)
                     if reference is not None:
                         calls.append(AwsCall(rel, node.lineno, *reference))
                     continue
                 if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                     continue
-                if not _is_client_expression(node.func.value, client_names):
+                if not _is_client_expression(node.func.value, client_names, not_clients):
                     continue
                 method = node.func.attr
                 if method in _NOT_OPERATIONS:
@@ -270,10 +291,12 @@ def aws_calls(repo_root: Path, directories: list[str]) -> tuple[list[AwsCall], l
 
 
 def _referenced_operation(
-    node: ast.Attribute, services: set[str], client_names: set[str]
+    node: ast.Attribute, services: set[str], client_names: set[str], not_clients: frozenset[str]
 ) -> tuple[str, str, str] | None:
     """(service, method, operation) for ``client.<operation method>`` that is not called here."""
-    if not _is_client_expression(node.value, client_names) or node.attr in _NOT_OPERATIONS:
+    if not _is_client_expression(node.value, client_names, not_clients):
+        return None
+    if node.attr in _NOT_OPERATIONS:
         return None
     matches = [
         (s, node.attr, op) for s in sorted(services) if (op := _operations(s).get(node.attr))

@@ -1,0 +1,154 @@
+"""MySQL connections that cost one round trip per read: autocommit for plain reads, a
+transaction from the first write, dead connections found without pinging every request.
+
+Why: with pre-ping on checkout and a ROLLBACK when the session ends, a primary-key read
+cost three statements (ping, SELECT, ROLLBACK). Here:
+
+- The connection runs in autocommit mode (the server's default, so connecting sends no
+  ``SET autocommit``). A plain SELECT is its own transaction: it holds no metadata lock
+  and leaves nothing open between requests, so nothing needs rolling back.
+- The first statement that writes or locks (anything but a plain SELECT/SHOW/SET) is
+  preceded by ``BEGIN``: a write request stays one transaction (``BEGIN`` + its statements
+  + ``COMMIT``), so a lost reply to one of its statements still means "not committed".
+- COMMIT and ROLLBACK are sent only when the server says a transaction is open
+  (``SERVER_STATUS_IN_TRANS`` of the last reply): ending a read-only session is free.
+- Instead of a ping per request: a ping only after the connection sat idle (a frozen
+  Lambda container), and a plain read that finds its pooled connection dead is retried
+  once on a new connection (nothing was open on the server, so nothing is lost).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+import pymysql
+from pymysql.constants import SERVER_STATUS
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.sql.elements import TextClause
+
+logger = logging.getLogger(__name__)
+
+# A dead connection (killed, server restarted, idle timeout) fails at once; a slow
+# failure is a timeout, and retrying it could outlast the request's time budget.
+FAST_FAILURE_SECONDS = 1.0
+PING_TIMEOUT_SECONDS = 2  # a live connection answers a ping in milliseconds
+_READ_ONLY_VERBS = ("SELECT", "SHOW", "SET", "DESCRIBE", "EXPLAIN")
+_LOCKING = re.compile(r"\bFOR\s+(UPDATE|SHARE)\b|\bLOCK\s+IN\s+SHARE\s+MODE\b", re.IGNORECASE)
+
+
+class LeanConnection(pymysql.connections.Connection):  # type: ignore[misc]
+    """A PyMySQL connection that sends COMMIT/ROLLBACK only when a transaction is open."""
+
+    @property
+    def in_transaction(self) -> bool:
+        """What the server said in its last reply (an error reply leaves it unchanged,
+        so after a failure this errs on the side of "open")."""
+        return bool(self.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS)
+
+    def commit(self) -> None:
+        if self.in_transaction:
+            super().commit()
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            super().rollback()
+
+
+def connect(*cargs: Any, **cparams: Any) -> LeanConnection:
+    """Open a connection in autocommit mode (what the server starts in anyway)."""
+    return LeanConnection(*cargs, **{**cparams, "autocommit": True})
+
+
+def needs_transaction(statement: str) -> bool:
+    """True for statements that write or lock: they must run inside BEGIN ... COMMIT."""
+    verb = statement.lstrip(" \t\r\n(").split(None, 1)[0].upper() if statement.strip() else ""
+    return verb not in _READ_ONLY_VERBS or bool(_LOCKING.search(statement))
+
+
+def _begin_before_writes(
+    conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+) -> tuple[str, Any]:
+    dbapi_connection = conn.connection.dbapi_connection
+    if (
+        isinstance(dbapi_connection, LeanConnection)
+        and not dbapi_connection.in_transaction
+        and needs_transaction(statement)
+    ):
+        dbapi_connection.begin()
+    return statement, parameters
+
+
+def now() -> tuple[float, float]:
+    """Monotonic and wall clock: a frozen container may not advance the monotonic one."""
+    return time.monotonic(), time.time()
+
+
+def _ping_after_idle(idle_seconds: float) -> Any:
+    def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("checked_in")
+        if last is None:
+            return  # a connection just opened needs no ping
+        current = now()
+        idle = max(current[0] - last[0], current[1] - last[1])
+        if idle < idle_seconds:
+            return
+        saved = dbapi_connection._read_timeout, dbapi_connection._write_timeout
+        dbapi_connection._read_timeout = dbapi_connection._write_timeout = PING_TIMEOUT_SECONDS
+        try:
+            dbapi_connection.ping(reconnect=False)
+        except Exception as error:
+            # The pool discards this connection and opens a new one.
+            raise exc.DisconnectionError(f"idle connection is dead: {error}") from error
+        finally:
+            dbapi_connection._read_timeout, dbapi_connection._write_timeout = saved
+
+    return on_checkout
+
+
+def _remember_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in"] = now()
+
+
+def install(engine: Engine, *, idle_ping_seconds: float) -> None:
+    """Hook BEGIN-before-writes and the idle ping onto a MySQL engine."""
+    event.listen(engine, "before_cursor_execute", _begin_before_writes, retval=True)
+    event.listen(engine, "checkout", _ping_after_idle(idle_ping_seconds))
+    event.listen(engine, "checkin", _remember_checkin)
+
+
+def _plain_read(statement: Any) -> bool:
+    if isinstance(statement, TextClause):
+        return not needs_transaction(statement.text)
+    return bool(getattr(statement, "is_select", False)) and statement._for_update_arg is None
+
+
+def retry_read_on_dead_connection(state: ORMExecuteState) -> Any:
+    """A ``do_orm_execute`` hook: run a plain read again, once, if its pooled connection
+    turns out to be dead, provided no transaction was open and nothing is pending."""
+    session = state.session
+    if not _plain_read(state.statement) or session.new or session.dirty or session.deleted:
+        return None
+    connection = session.connection(bind_arguments=state.bind_arguments)
+    dbapi_connection = connection.connection.dbapi_connection
+    if not isinstance(dbapi_connection, LeanConnection) or dbapi_connection.in_transaction:
+        return None
+    started = time.monotonic()
+    try:
+        return state.invoke_statement()
+    except exc.DBAPIError as error:
+        if not error.connection_invalidated or time.monotonic() - started > FAST_FAILURE_SECONDS:
+            raise
+        logger.info("pooled database connection was dead; reading again on a new one")
+    session.rollback()  # forget the invalidated connection; nothing was written
+    return state.invoke_statement()
+
+
+def install_session_retry(sessions: Any) -> None:
+    """Register the read retry once on a session factory (every app shares ``db.session``)."""
+    if not event.contains(sessions, "do_orm_execute", retry_read_on_dead_connection):
+        event.listen(sessions, "do_orm_execute", retry_read_on_dead_connection)
