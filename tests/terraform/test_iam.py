@@ -9,8 +9,9 @@
    documents it (STAR_BY_DESIGN).
 2. Every AWS call the code makes (service/, deploy/) is mapped to its IAM
    action and the exact ARN it acts on, and the right role's policies must
-   allow it -- KMS on the caller's behalf included; and every grant must be
-   used by some call (harness/permissions.py, tests/terraform/calls.py).
+   allow it -- KMS on the caller's behalf included -- and so must the policy of
+   the VPC endpoint the call goes through; and every grant must be used by some
+   call (harness/permissions.py, tests/terraform/calls.py).
 """
 
 from __future__ import annotations
@@ -245,6 +246,11 @@ CALL_FAULTS = {
             )
         ],
         "grants secretsmanager:DeleteSecret on",
+    ),
+    # The role allows it, the VPC endpoint the call goes through does not.
+    "endpoint-policy-refuses-a-call": (
+        [("network.tf", '      "secretsmanager:ListSecretVersionIds",\n', "")],
+        "the secretsmanager VPC endpoint's policy refuses secretsmanager:ListSecretVersionIds",
     ),
     "invoke-granted-unqualified-only": (
         [

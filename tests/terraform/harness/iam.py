@@ -80,6 +80,9 @@ class Policies:
 
     roles: dict[str, list[Statement]] = field(default_factory=dict)
     written: dict[str, tuple[list[Statement], bool]] = field(default_factory=dict)
+    # VPC endpoint policies by service ("s3", "secretsmanager"): a function in the
+    # private subnets reaches these services only through its endpoint.
+    endpoints: dict[str, list[Statement]] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
 
 
@@ -165,7 +168,12 @@ def policies(run: Run) -> Policies:
             if value is None:
                 result.unknown.append(f"{resource['address']}: no {attribute}")
                 continue
-            result.written[resource["address"]] = (resolve(value, resource["address"]) or [], False)
+            found = resolve(value, resource["address"]) or []
+            result.written[resource["address"]] = (found, False)
+            if rtype == "aws_vpc_endpoint":
+                # "com.amazonaws.<region>.secretsmanager" -> "secretsmanager"
+                service = resource["values"]["service_name"].rsplit(".", 1)[-1]
+                result.endpoints[service] = found
     return result
 
 

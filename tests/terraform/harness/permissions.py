@@ -227,6 +227,23 @@ def check(repo_root: Path, run: render.Run) -> Verdict:
             verdict.denied.append(
                 f"role {need.role} may not {r.action} on {r.resource}{context} ({need.why})"
             )
+    # The functions run in private subnets with no route out but the VPC endpoints
+    # (network.tf): a call must also pass its endpoint's policy, which IAM evaluates
+    # together with the role's (the request carries the caller's account).
+    # https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html
+    for need in verdict.needs:
+        service = need.request.action.split(":", 1)[0]
+        if need.role == "deploy" or need.kind != "code" or service not in policies.endpoints:
+            continue
+        r = need.request
+        via_endpoint = iam.Request(
+            r.action, r.resource, (*r.context, ("aws:PrincipalAccount", stack.account))
+        )
+        if not iam.allows(policies.endpoints[service], via_endpoint):
+            verdict.denied.append(
+                f"the {service} VPC endpoint's policy refuses {r.action} on {r.resource}"
+                f" for role {need.role} ({need.why})"
+            )
     for role, requests in sorted(by_role.items()):
         statements = policies.roles.get(stack.roles[role], [])
         for st, action, resource in iam.unused_grants(statements, requests):
