@@ -10,33 +10,14 @@ import time
 import boto3
 import pytest
 
-from service import create_app
 from service.db import RDS_CA_BUNDLE, database_url, engine_options, tls_context
 from service.extensions import db
-from service.jobs import dbusers, migrate
-from tests.conftest import admin_connection
-from tests.factories import create_account, create_product
-from tests.tcp_proxy import TcpProxy
-from tests.transport import ApiClient
-
-
-@pytest.fixture
-def migrated(cluster):
-    """The cluster after the first deploy's migration job."""
-    migrate.handler({"action": "upgrade"}, None)
-    return cluster
-
-
-def aws_app(tmp_path, **overrides):
-    """The app as the Lambda function builds it: only the secret's ARN, no password."""
-    return create_app(
-        {
-            "BCRYPT_ROUNDS": 4,
-            "IMAGES_DIR": str(tmp_path / "images"),
-            "DATABASE_URL": None,
-            **overrides,
-        }
-    )
+from service.jobs import dbusers
+from tests.support.apps import aws_app
+from tests.support.databases import admin_connection
+from tests.support.factories import create_account, create_product
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.transport import ApiClient
 
 
 def _set_password_outside(cluster, username, password):

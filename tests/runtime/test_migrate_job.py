@@ -12,8 +12,8 @@ import pymysql
 import pytest
 
 from service.jobs import dbusers, migrate
-from tests.conftest import MARIADB, admin_connection
 from tests.support import privileges
+from tests.support.databases import MARIADB, admin_connection
 
 DML = {"SELECT", "INSERT", "UPDATE", "DELETE"}
 
