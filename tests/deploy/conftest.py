@@ -14,7 +14,7 @@ from moto import mock_aws
 from deploy import aws, lambdas, lockfile, wheels
 from deploy.serve import GatewayConfig, make_server
 from deploy.targets import Target
-from tests.support.deploy_build import REPO, WHEEL_CACHE, build, unpack
+from tests.support.deploy_build import REPO, WHEEL_CACHE, build, unpack, wheel_cache_lock
 from tests.support.deploy_lambda import NAMES, FakeRuntime, Stack, create_stack
 
 
@@ -41,7 +41,9 @@ def runtime_dir(tmp_path_factory) -> Path:
     _ship, provided = lockfile.split_runtime_provided(pins, include_boto3=False)
     target = Target("3.12", "x86_64")
     dest = tmp_path_factory.mktemp("runtime") / "site-packages"
-    wheels.install(wheels.ensure_wheels(provided, target, WHEEL_CACHE), target, dest)
+    with wheel_cache_lock():
+        found = wheels.ensure_wheels(provided, target, WHEEL_CACHE)
+    wheels.install(found, target, dest)
     return dest
 
 

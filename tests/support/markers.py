@@ -4,6 +4,7 @@
 parameter, or a throwaway database of its own). ``slow``: the test builds a package,
 runs Terraform or a workflow, or starts processes and servers; modules that are slow as
 a whole say so with ``pytestmark = pytest.mark.slow``. ``make test-fast`` deselects both.
+``xdist_group``: tests sharing an expensive session fixture run on one xdist worker.
 """
 
 from __future__ import annotations
@@ -13,8 +14,23 @@ import pytest
 # Fixtures that need the MySQL server.
 MARIADB_FIXTURES = frozenset({"mysql_database"})
 
-# Fixtures that cost seconds each: package builds, Terraform runs, server processes.
-SLOW_FIXTURES = frozenset()
+# Fixtures that cost seconds each: a Lambda package build (and what is unpacked or
+# installed for it, or the locked wheels it is built from), a `deploy serve` process,
+# moto as a server, a private MariaDB.
+SLOW_FIXTURES = frozenset(
+    {"x86_build", "x86_zip", "x86_dir", "runtime_dir", "locked_extensions", "gateway",
+     "broken_gateway", "moto_server", "tls_server"}
+)  # fmt: skip
+
+
+# Session fixtures worth building once per run rather than once per xdist worker: the
+# tests that use them go to one worker (`--dist loadgroup`, xdist_group).
+GROUPED_FIXTURES = {
+    "x86_build": "lambda-package",
+    "x86_zip": "lambda-package",
+    "x86_dir": "lambda-package",
+    "runtime_dir": "lambda-package",
+}
 
 
 def mark_by_fixtures(item: pytest.Item) -> None:
@@ -24,3 +40,6 @@ def mark_by_fixtures(item: pytest.Item) -> None:
         item.add_marker(pytest.mark.mariadb)
     if names & SLOW_FIXTURES:
         item.add_marker(pytest.mark.slow)
+    groups = {GROUPED_FIXTURES[name] for name in names & GROUPED_FIXTURES.keys()}
+    for group in groups:
+        item.add_marker(pytest.mark.xdist_group(group))
