@@ -15,7 +15,7 @@ import pytest
 
 from service import create_app
 from tests.support import aws as aws_support
-from tests.support.apps import make_config
+from tests.support.apps import dispose, make_config
 
 # MARIADB is not used here: tests/benchmarks still imports it (and these) from this file.
 from tests.support.databases import (  # noqa: F401
@@ -120,11 +120,16 @@ def make_app(database_url, tmp_path):
     """Apps with settings of the test's own on the session's database (for tests that
     need more than ``app``); every row is deleted afterwards, whoever wrote it."""
 
+    apps = []
+
     def make(**overrides: Any):
-        return create_app(make_config(database_url, tmp_path, **overrides))
+        apps.append(create_app(make_config(database_url, tmp_path, **overrides)))
+        return apps[-1]
 
     yield make
-    clear_tables(make())
+    clear_tables(apps[0] if apps else make())
+    for app in apps:  # pooled connections go now, not whenever the app is collected
+        dispose(app)
 
 
 @pytest.fixture
