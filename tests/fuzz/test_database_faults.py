@@ -1,8 +1,9 @@
 """The database failing on the Lambda path, on MariaDB with images in S3 (moto): dropping
-mid-request (KILL), going away (TCP proxy), a commit whose reply is lost. Each request
-ends in a clean 4xx/5xx or a success, nothing is half written, no row points at a
-missing object, every orphaned object is logged, and the next request after the fault
-succeeds. S3 failing under the same routes: tests/fuzz/test_s3_faults.py."""
+mid-request (KILL) and a commit whose reply is lost. Each request ends in a clean 4xx/5xx
+or a success, nothing is half written, no row points at a missing object, every orphaned
+object is logged, and the next request after the fault succeeds. S3 failing under the
+same routes: tests/fuzz/test_s3_faults.py; the database going away altogether (a TCP
+proxy stopped or black-holed): tests/runtime/test_db_credentials.py."""
 
 from __future__ import annotations
 
@@ -15,9 +16,8 @@ from service import create_app
 from service.extensions import db
 from tests.support import faults, images
 from tests.support.apps import make_config
-from tests.support.databases import MARIADB, clear_tables, migrate_to_head, mysql_url
-from tests.support.factories import create_account, create_product, product_payload
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.databases import clear_tables, migrate_to_head, mysql_url
+from tests.support.factories import product_payload
 from tests.support.transport import ApiClient
 
 PROBLEM = "application/problem+json"
@@ -195,46 +195,3 @@ def test_product_delete_whose_commit_reply_is_lost_logs_the_objects(app, api, ow
         _assert_unavailable(api.delete(f"/v1/product/{product['id']}", headers=owner.auth))
     assert hits
     faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
-
-
-# ---------------------------------------------------------------- the database goes away
-
-
-@pytest.fixture
-def proxy():
-    proxy = TcpProxy((MARIADB["host"], MARIADB["port"]))
-    proxy.start()
-    yield proxy
-    proxy.stop()
-
-
-@pytest.fixture
-def proxied(fault_db, images_bucket, tmp_path, proxy):
-    """The app reaching MariaDB through a TCP proxy the test can stop and black-hole."""
-    url = mysql_url(fault_db).replace(f":{MARIADB['port']}/", f":{proxy.port}/")
-    app = create_app(
-        make_config(url, tmp_path, IMAGES_BUCKET=images_bucket, DB_CONNECT_TIMEOUT=1,
-                    DB_READ_TIMEOUT=1)
-    )  # fmt: skip
-    yield app
-    clear_tables(app)
-
-
-def test_database_outage_and_recovery_through_a_proxy(proxied, proxy, log):
-    api = ApiClient(proxied, "apigw_v1")
-    owner = create_account(api)
-    product = create_product(api, owner)
-    # GIVEN the database goes away with open connections
-    proxy.stop()
-    # THEN every request is a clean 503, reads and writes alike
-    _assert_unavailable(api.get("/healthz"))
-    _assert_unavailable(api.get(f"/v1/product/{product['id']}"))
-    _assert_unavailable(_upload(api, product, owner))
-    # WHEN the host accepts connections but never answers
-    proxy.start()
-    proxy.blackhole = True
-    _assert_unavailable(api.get("/healthz"))
-    # WHEN it is back, the first request succeeds
-    proxy.blackhole = False
-    _assert_restored(api, product, owner)
-    faults.assert_consistent(proxied, proxied.config["IMAGES_BUCKET"], log)
