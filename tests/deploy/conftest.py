@@ -14,6 +14,7 @@ from moto import mock_aws
 from deploy import aws, lambdas, lockfile, wheels
 from deploy.serve import GatewayConfig, make_server
 from deploy.targets import Target
+from tests.support.aws import FAKE_ENV
 from tests.support.deploy_build import REPO, WHEEL_CACHE, build, unpack, wheel_cache_lock
 from tests.support.deploy_lambda import NAMES, FakeRuntime, Stack, create_stack
 
@@ -50,13 +51,7 @@ def runtime_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def aws_env(monkeypatch):
     """Fake credentials and a region for moto; the function names as CI sets them."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_REGION": "eu-west-1",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
+    for name, value in FAKE_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
