@@ -33,10 +33,12 @@ run: $(VENV)/.runtime  ## run the API on http://127.0.0.1:5000 (SQLite + local i
 	$(BIN)/flask --app service db upgrade
 	$(BIN)/flask --app service run
 
-# pytest-xdist workers (2 on the 2-core machines the README's times come from); tests
-# that share an expensive session fixture stay on one worker (xdist_group, loadgroup).
+# pytest-xdist workers (2 on the 2-core machines the README's times come from). Each
+# worker builds its own session fixtures (the x86_64 package, the applied Terraform
+# stack): `--dist loadgroup` would keep them on one worker, but it silently stopped
+# grouping with pytest 9.2 (pytest-dev/pytest-xdist#1386).
 WORKERS ?= 2
-PYTEST  := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
+PYTEST  := $(BIN)/python -m pytest -n $(WORKERS)
 
 test: $(VENV)/.dev .venv-checkov/bin/checkov  ## the whole suite (needs MySQL on 127.0.0.1:3306)
 	$(PYTEST) --durations=15 --cov --cov-report=term:skip-covered

@@ -4,7 +4,6 @@
 parameter, or a throwaway database of its own). ``slow``: the test builds a package,
 runs Terraform or a workflow, or starts processes and servers; modules that are slow as
 a whole say so with ``pytestmark = pytest.mark.slow``. ``make test-fast`` deselects both.
-``xdist_group``: tests sharing an expensive session fixture run on one xdist worker.
 """
 
 from __future__ import annotations
@@ -23,16 +22,6 @@ SLOW_FIXTURES = frozenset(
 )  # fmt: skip
 
 
-# Session fixtures worth building once per run rather than once per xdist worker: the
-# tests that use them go to one worker (`--dist loadgroup`, xdist_group).
-GROUPED_FIXTURES = {
-    "x86_build": "lambda-package",
-    "x86_zip": "lambda-package",
-    "x86_dir": "lambda-package",
-    "runtime_dir": "lambda-package",
-}
-
-
 def mark_by_fixtures(item: pytest.Item) -> None:
     names = set(getattr(item, "fixturenames", ()))
     params = item.callspec.params.values() if hasattr(item, "callspec") else ()
@@ -40,6 +29,3 @@ def mark_by_fixtures(item: pytest.Item) -> None:
         item.add_marker(pytest.mark.mariadb)
     if names & SLOW_FIXTURES:
         item.add_marker(pytest.mark.slow)
-    groups = {GROUPED_FIXTURES[name] for name in names & GROUPED_FIXTURES.keys()}
-    for group in groups:
-        item.add_marker(pytest.mark.xdist_group(group))

