@@ -1,11 +1,12 @@
 # Two commands on a fresh machine: `make run` (the API on SQLite + local images)
 # and `make test` (the whole suite). CI (.ci/run and GitHub Actions) calls the same targets.
+# `make test-fast` is the edit-run loop (no MySQL server needed).
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck check clean
+.PHONY: run test test-fast lint typecheck check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +33,20 @@ run: $(VENV)/.runtime  ## run the API on http://127.0.0.1:5000 (SQLite + local i
 	$(BIN)/flask --app service db upgrade
 	$(BIN)/flask --app service run
 
+# pytest-xdist workers (2 on the 2-core machines the README's times come from). Each
+# worker builds its own session fixtures (the x86_64 package, the applied Terraform
+# stack): `--dist loadgroup` would keep them on one worker, but it silently stopped
+# grouping with pytest 9.2 (pytest-dev/pytest-xdist#1386).
+WORKERS ?= 2
+PYTEST  := $(BIN)/python -m pytest -n $(WORKERS)
+
 test: $(VENV)/.dev .venv-checkov/bin/checkov  ## the whole suite (needs MySQL on 127.0.0.1:3306)
-	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered
+	$(PYTEST) --durations=15 --cov --cov-report=term:skip-covered
+
+# Markers (tests/support/markers.py): `mariadb` needs the MySQL server, `slow` builds
+# packages, runs Terraform, checkov, workflows, a browser or server processes.
+test-fast: $(VENV)/.dev  ## SQLite, Flask client + Lambda handler: no MySQL server, no builds
+	$(PYTEST) -m "not mariadb and not slow"
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -3,7 +3,7 @@
 ``from_env`` builds the Flask config from the table; ``API_ENV``, ``MIGRATE_ENV``,
 ``ROTATE_ENV`` and ``LOCAL_ENV`` (what Terraform must set on each Lambda function,
 checked in tests/terraform) and the table in docs/configuration.md (checked in
-tests/test_config.py) derive from it.
+tests/unit/test_config.py) derive from it.
 Nothing is read at import time.
 """
 

@@ -1,60 +1,58 @@
 """Fixtures: every API test runs on SQLite and MariaDB, through the Flask test client and
-through the Lambda handler with API Gateway events. The schema comes from the migrations."""
+through the Lambda handler with API Gateway events. The schema comes from the migrations.
+
+Helpers live in tests/support/; this file holds fixtures and hooks only. The MySQL server
+is requested lazily (only by the tests that need it, marked ``mariadb``), so
+``make test-fast`` runs on a machine without one.
+"""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pymysql
 import pytest
-from sqlalchemy import text
 
 from service import create_app
-from service.extensions import db, init_migrate
-from tests.factories import create_account, create_product
-from tests.transport import ApiClient
+from tests.support import aws as aws_support
+from tests.support.apps import dispose, make_config
 
-MARIADB = {
-    "host": os.environ.get("TEST_MYSQL_HOST", "127.0.0.1"),
-    "port": int(os.environ.get("TEST_MYSQL_PORT", "3306")),
-    "user": os.environ.get("TEST_MYSQL_USER", "root"),
-    "password": os.environ.get("TEST_MYSQL_PASSWORD", ""),
-}
-TABLES = ("product_images", "products", "users")  # children first
+# MARIADB is not used here: tests/benchmarks still imports it (and these) from this file.
+from tests.support.databases import (  # noqa: F401
+    MARIADB,
+    admin_connection,
+    clear_tables,
+    migrate_to_head,
+    mysql_url,
+    unique_name,
+)
+from tests.support.deploy_serve import ServeProcess, migrated_local_env, serve_process
+from tests.support.factories import create_account, create_product
+from tests.support.fuzzing import FUZZ_SEED, generated_cases
+from tests.support.markers import mark_by_fixtures
+from tests.support.transport import ApiClient
+
+
+def pytest_configure(config):
+    aws_support.share_botocore_loader()
 
 
 def pytest_report_header(config):
     """Print the fuzz seed (only the top-level conftest may add header lines)."""
-    from tests.fuzz.conftest import FUZZ_SEED
-
     return f"fuzz: schemathesis/hypothesis seed {FUZZ_SEED} (set FUZZ_SEED to change)"
 
 
+def pytest_terminal_summary(terminalreporter):
+    """How many cases schemathesis generated (tests/test_schemathesis.py), when it ran."""
+    cases = generated_cases(r for reports in terminalreporter.stats.values() for r in reports)
+    if cases:
+        terminalreporter.write_line(f"schemathesis: {cases} generated cases (seed {FUZZ_SEED})")
+
+
 def pytest_collection_modifyitems(items):
-    """Mark every test that needs the MySQL server: the mariadb half of parametrised
-    tests and anything that asks for a throwaway MySQL database directly."""
+    """Mark tests by what they need (``mariadb``, ``slow``): see tests/support/markers.py."""
     for item in items:
-        params = item.callspec.params.values() if hasattr(item, "callspec") else ()
-        if "mysql_database" in item.fixturenames or any(p == "mariadb" for p in params):
-            item.add_marker(pytest.mark.mariadb)
-
-
-def mysql_url(database: str) -> str:
-    """SQLAlchemy URL for a database on the test server."""
-    auth = MARIADB["user"] + (f":{MARIADB['password']}" if MARIADB["password"] else "")
-    return f"mysql+pymysql://{auth}@{MARIADB['host']}:{MARIADB['port']}/{database}"
-
-
-def admin_connection() -> pymysql.Connection:
-    """A raw connection to the test server, for creating and dropping databases."""
-    try:
-        return pymysql.connect(**MARIADB, ssl_disabled=True, autocommit=True, connect_timeout=5)
-    except pymysql.err.OperationalError as error:  # fail, never skip: CI must run these
-        pytest.fail(f"MariaDB/MySQL is required at {MARIADB['host']}:{MARIADB['port']}: {error}")
+        mark_by_fixtures(item)
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +62,7 @@ def mysql_database() -> Iterator[Any]:
     conn = admin_connection()
 
     def make(prefix: str = "test_inv") -> str:
-        name = f"{prefix}_{secrets.token_hex(4)}"
+        name = unique_name(prefix)
         with conn.cursor() as cursor:
             cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
         created.append(name)
@@ -77,24 +75,9 @@ def mysql_database() -> Iterator[Any]:
     conn.close()
 
 
-def migrate_to_head(url: str) -> None:
-    """Build the schema the way production does: by running the migrations."""
-    import flask_migrate
-
-    app = create_app({"DATABASE_URL": url, "TESTING": True})
-    init_migrate(app)
-    with app.app_context():
-        flask_migrate.upgrade()
-        db.engine.dispose()
-
-
 @pytest.fixture(scope="session", params=["sqlite", "mariadb"])
 def database_url(request, tmp_path_factory) -> str:
-    """A migrated database, one per backend per session.
-
-    The MySQL server is requested only for the mariadb half, so SQLite-only runs
-    (`-m "not mariadb"`) work without one.
-    """
+    """A migrated database, one per backend per session (per xdist worker)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
     else:
@@ -105,7 +88,7 @@ def database_url(request, tmp_path_factory) -> str:
 
 @pytest.fixture
 def storage_backend() -> str:
-    """Where images go; test_images.py overrides this to run on S3 (moto) too."""
+    """Where images go; modules override this to run on S3 (moto) too."""
     return "local"
 
 
@@ -114,13 +97,7 @@ def aws(monkeypatch) -> Iterator[None]:
     """moto in-process for every AWS call, with fake credentials set only for the test."""
     from moto import mock_aws
 
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_REGION": "eu-west-1",
-    }.items():
+    for key, value in aws_support.FAKE_ENV.items():
         monkeypatch.setenv(key, value)
     with mock_aws():
         yield
@@ -138,38 +115,29 @@ def images_bucket(aws) -> str:
     return name
 
 
-def make_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
-    """The test configuration: cheap bcrypt, a private image folder."""
-    return {
-        "TESTING": True,
-        "DATABASE_URL": database_url,
-        "BCRYPT_ROUNDS": 4,
-        "IMAGES_DIR": str(tmp_path / "images"),
-        "IMAGES_BUCKET": None,
-        "SECRET_KEY": "test-secret",
-        **overrides,
-    }
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Apps with settings of the test's own on the session's database (for tests that
+    need more than ``app``); every row is deleted afterwards, whoever wrote it."""
+
+    apps = []
+
+    def make(**overrides: Any):
+        apps.append(create_app(make_config(database_url, tmp_path, **overrides)))
+        return apps[-1]
+
+    yield make
+    clear_tables(apps[0] if apps else make())
+    for app in apps:  # pooled connections go now, not whenever the app is collected
+        dispose(app)
 
 
 @pytest.fixture
-def app(request, database_url, tmp_path, storage_backend):
+def app(request, make_app, storage_backend):
     """The app on a clean database; rows are deleted after each test."""
-    overrides = {}
     if storage_backend == "s3":
-        overrides["IMAGES_BUCKET"] = request.getfixturevalue("images_bucket")
-    app = create_app(make_config(database_url, tmp_path, **overrides))
-    yield app
-    clear_tables(app)
-
-
-def clear_tables(app) -> None:
-    """Delete every row (children first) and close the app's connections."""
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as connection:
-            for table in TABLES:
-                connection.execute(text(f"DELETE FROM {table}"))
-        db.engine.dispose()
+        return make_app(IMAGES_BUCKET=request.getfixturevalue("images_bucket"))
+    return make_app()
 
 
 @pytest.fixture(params=["flask", "apigw_v1"])
@@ -194,3 +162,17 @@ def owner(api):
 def product(api, owner):
     """A product of ``owner``, created through the API."""
     return create_product(api, owner)
+
+
+@pytest.fixture(scope="session")
+def local_env(tmp_path_factory) -> dict[str, str]:
+    """The embedded default's environment: a migrated SQLite file and an images folder."""
+    return migrated_local_env(tmp_path_factory.mktemp("local"))
+
+
+@pytest.fixture(scope="session")
+def gateway(local_env) -> Iterator[ServeProcess]:
+    """`python -m deploy serve`: the real handler from source behind the local gateway,
+    stage `prod`, on the embedded default (one process per session and xdist worker)."""
+    with serve_process("--stage", "prod", env=local_env) as served:
+        yield served

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.benchmarks import report, stats
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +29,8 @@ def test_cost_rounds_up_to_the_millisecond_and_adds_the_request_price():
     assert report.cost_per_million(1.2, 128) == 1e6 * 0.002 * 0.125 * 0.0000133334 + 0.20
 
 
+@pytest.mark.mariadb  # the harness measures on the MySQL server
+@pytest.mark.slow  # a benchmark process
 def test_handler_benchmark_runs_end_to_end(tmp_path):
     out = tmp_path / "bench.json"
     subprocess.run(

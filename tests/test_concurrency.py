@@ -11,9 +11,9 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import migrate_to_head, mysql_url
-from tests.factories import create_account, product_payload, user_payload
-from tests.transport import ApiClient
+from tests.support.databases import migrate_to_head, mysql_url
+from tests.support.factories import create_account, product_payload, user_payload
+from tests.support.transport import ApiClient
 
 THREADS = 8
 

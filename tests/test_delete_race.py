@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from service.extensions import db
 from service.models import ProductImage
-from tests import images
-from tests.factories import create_account, create_product
-from tests.transport import ApiClient
+from tests.support import images
+from tests.support.factories import create_account, create_product
+from tests.support.transport import ApiClient
 
 UPLOADS = 4
 ROUNDS = 6

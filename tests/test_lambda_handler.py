@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import migrate_to_head
-from tests.transport import load_event
+from tests.support.databases import migrate_to_head
+from tests.support.transport import load_event
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 
 from service import MIGRATIONS_DIR, create_app
 from service.extensions import db, init_migrate
-from tests.conftest import mysql_url
+from tests.support.databases import mysql_url
 
 
 def _script():

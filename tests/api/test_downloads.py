@@ -14,12 +14,11 @@ import pytest
 import requests
 from flask import Flask
 
-from service import create_app, storage
+from service import storage
 from service.storage import LocalImageStore
-from tests import images
-from tests.conftest import make_config
+from tests.support import images
 from tests.support.crafted_images import POLYGLOTS
-from tests.transport import ApiClient
+from tests.support.transport import ApiClient
 
 KEY_PATTERN = r"[0-9a-f]{32}"
 
@@ -79,25 +78,21 @@ def test_downloads_are_typed_attachments_that_are_not_sniffed(api, app, owner, p
 # ---------------------------------------------------------------- the local store's key
 
 
-def test_local_urls_survive_a_restart_without_secret_key(database_url, tmp_path, monkeypatch):
+def test_local_urls_survive_a_restart_without_secret_key(make_app, tmp_path, monkeypatch):
     # GIVEN no SECRET_KEY, WHEN the app restarts (a new app over the same instance
     # folder), THEN a download URL it issued before still works.
     monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(tmp_path / "instance"))
-    config = make_config(database_url, tmp_path, SECRET_KEY=None)
-    first = ApiClient(create_app(config), "flask")
-    from tests.factories import create_account, create_product
+    first = ApiClient(make_app(SECRET_KEY=None), "flask")
+    from tests.support.factories import create_account, create_product
 
     owner = create_account(first)
     product = create_product(first, owner)
     image = _upload(first, product, owner)
 
-    restarted = ApiClient(create_app(config), "flask")
+    restarted = ApiClient(make_app(SECRET_KEY=None), "flask")
     response = restarted.get(urlsplit(image["download_url"]).path)
     assert response.status_code == 200 and response.data == images.png()
     assert (tmp_path / "instance" / storage.KEY_FILE).stat().st_mode & 0o777 == 0o600
-    from tests.conftest import clear_tables
-
-    clear_tables(first.app)
 
 
 def test_local_signing_key_is_made_once_and_shared(tmp_path, caplog):
@@ -188,7 +183,7 @@ def test_dev_server_request_log_never_shows_a_token_or_query(app, caplog):
     # `flask run` serves through Werkzeug, which logs each request line at INFO.
     from werkzeug.serving import make_server
 
-    from tests.factories import create_account, create_product
+    from tests.support.factories import create_account, create_product
 
     api = ApiClient(app, "flask")  # URLs without a stage prefix, as `flask run` serves them
     owner = create_account(api)

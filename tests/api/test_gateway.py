@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from werkzeug.datastructures import Headers
 
-from tests.conftest import migrate_to_head
-from tests.factories import create_account, create_product, product_payload
-from tests.transport import ApiClient, make_v1_event, make_v2_event
+from tests.support.databases import migrate_to_head
+from tests.support.factories import create_account, create_product, product_payload
+from tests.support.transport import ApiClient, make_v1_event, make_v2_event
 
 PROBLEM = "application/problem+json"
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,6 +134,8 @@ MALFORMED = {
     "v1-no-method": {k: v for k, v in _valid_v1().items() if k != "httpMethod"},
     "v1-path-not-string": _with(_valid_v1(), path=["/healthz"]),
     "v1-headers-not-object": _with(_valid_v1(), headers="Accept: */*", multiValueHeaders=None),
+    "v1-headers-list": _with(_valid_v1(), headers=["Authorization"], multiValueHeaders=None),
+    "v1-request-context-string": _with(_valid_v1(), requestContext="prod"),
     "v1-multi-value-header-not-list": _with(_valid_v1(), multiValueHeaders={"Accept": "*/*"}),
     "v1-body-not-string": _with(_valid_v1(), body=123, isBase64Encoded=False),
     "v1-invalid-base64-body": _with(
@@ -145,6 +147,7 @@ MALFORMED = {
     "v1-query-not-object": _with(_valid_v1(), multiValueQueryStringParameters=["a"]),
     "unknown-version": _with(_valid_v1(), version="3.0"),
     "v2-no-http-context": _with(make_v2_event(method="GET", path="/healthz"), requestContext={}),
+    "v2-cookies-string": _with(make_v2_event(method="GET", path="/healthz"), cookies="a=b"),
     "v2-invalid-base64-body": _with(
         make_v2_event(method="POST", path="/healthz"), body="eyJhIj", isBase64Encoded=True
     ),

@@ -10,8 +10,9 @@ import boto3
 import pytest
 
 from service.config import MAX_IMAGE_BYTES
-from tests import images
-from tests.factories import create_account, create_product
+from tests.support import images
+from tests.support.factories import create_account, create_product
+from tests.support.snapshots import stored_objects
 
 IMAGE_FIELDS = {"image_id", "product_id", "file_name", "date_created", "s3_bucket_path",
                 "download_url"}  # fmt: skip
@@ -25,16 +26,6 @@ def storage_backend(request):
 def upload(api, product_id, auth, data=None, name="photo.png", field="image", **kwargs):
     files = {field: (io.BytesIO(images.png() if data is None else data), name)}
     return api.post(f"/v1/product/{product_id}/image", data=files, headers=auth, **kwargs)
-
-
-def stored_objects(app):
-    """Every object in the image store, whichever backend the app uses."""
-    bucket = app.config["IMAGES_BUCKET"]
-    if bucket:
-        listing = boto3.client("s3").list_objects_v2(Bucket=bucket)
-        return sorted(obj["Key"] for obj in listing.get("Contents", []))
-    root = app.extensions["image_store"].root
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
 def object_key(app, body):
@@ -84,10 +75,11 @@ def test_upload_jpeg_is_typed_by_content_not_name(api, app, owner, product):
     assert response.json["file_name"] == "looks-like.jpg"
 
 
-def test_client_content_type_is_ignored(api, owner, product):
+def test_client_content_type_is_ignored(api, app, owner, product):
     files = {"image": (io.BytesIO(b"just some text, honest"), "a.jpg", "image/jpeg")}
     response = api.post(f"/v1/product/{product['id']}/image", data=files, headers=owner.auth)
     assert response.status_code == 400
+    assert stored_objects(app) == []
 
 
 @pytest.mark.parametrize(
@@ -111,8 +103,9 @@ def test_non_images_are_400_and_nothing_is_stored(api, app, owner, product, data
     assert api.get(f"/v1/product/{product['id']}/image", headers=owner.auth).json == []
 
 
-def test_empty_file_is_400(api, app, owner, product):
-    assert upload(api, product["id"], owner.auth, data=b"").status_code == 400
+@pytest.mark.parametrize("name", ["a.png", "..\\..\\boot.ini"])
+def test_empty_file_is_400(api, app, owner, product, name):
+    assert upload(api, product["id"], owner.auth, data=b"", name=name).status_code == 400
     assert stored_objects(app) == []
 
 
@@ -128,21 +121,26 @@ def test_two_files_are_400(api, app, owner, product):
     assert stored_objects(app) == []
 
 
-def test_extra_form_field_is_400(api, app, owner, product):
-    data = {"image": (io.BytesIO(images.png()), "a.png"), "caption": "hello"}
+@pytest.mark.parametrize("extra", ["hello", None], ids=["text-field", "empty-field"])
+def test_extra_form_field_is_400(api, app, owner, product, extra):
+    data = {"image": (io.BytesIO(images.png()), "a.png"), "caption": extra or ""}
     response = api.post(f"/v1/product/{product['id']}/image", data=data, headers=owner.auth)
     assert response.status_code == 400
+    assert stored_objects(app) == []
 
 
-def test_missing_image_is_400(api, owner, product):
+def test_missing_image_is_400(api, app, owner, product):
     response = api.post(f"/v1/product/{product['id']}/image", json={}, headers=owner.auth)
     assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+    assert stored_objects(app) == []
 
 
-def test_image_as_plain_form_value_is_400(api, owner, product):
+def test_image_as_plain_form_value_is_400(api, app, owner, product):
     data = {"image": "not a file"}
     response = api.post(f"/v1/product/{product['id']}/image", data=data, headers=owner.auth)
     assert response.status_code == 400
+    assert stored_objects(app) == []
 
 
 def test_exactly_4_mib_is_accepted(api, app, owner, product):
@@ -182,13 +180,20 @@ def test_huge_body_without_auth_is_401(api, product):
         ("no-extension", "no-extension.png"),
         ("x" * 500 + ".png", "x" * 196 + ".png"),
         ("", "image.png"),
+        # In the multipart header's quoted string a backslash escapes the next character.
+        ("..\\..\\windows\\system32\\a.png", "windowssystem32a.png"),
+        ("/abs/path.png", "path.png"),
+        ("%2e%2e%2fx.png", "%2e%2e%2fx.png"),
+        ("' OR 1=1; --.png", "' OR 1=1; --.png"),
     ],
 )
 def test_file_name_is_sanitised_and_bounded(api, app, owner, product, name, expected):
     response = upload(api, product["id"], owner.auth, name=name)
     assert response.status_code == 201
     assert response.json["file_name"] == expected
-    assert ".." not in response.json["s3_bucket_path"]
+    # The object key is the service's own (owner/product/uuid.ext), never built from the name.
+    key = object_key(app, response.json)
+    assert re.fullmatch(rf"{owner.id}/{product['id']}/[0-9a-f]{{32}}\.png", key), key
 
 
 def test_list_and_get_images(api, app, owner, product):

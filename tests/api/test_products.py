@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from tests.factories import create_account, create_product, product_payload
+from tests.support.factories import create_account, create_product, product_payload
+from tests.support.snapshots import snapshot
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 PRODUCT_FIELDS = {
@@ -30,9 +31,11 @@ def test_create_product_returns_the_product(api, owner):
     assert response.headers["Location"].endswith(f"/v1/product/{body['id']}")
 
 
-def test_create_product_requires_auth(api):
+def test_create_product_requires_auth(api, app):
+    before = snapshot(app)
     response = api.post("/v1/product", json=product_payload())
     assert response.status_code == 401
+    assert snapshot(app) == before
 
 
 def test_get_product_needs_no_auth_and_matches_create(api, product):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import create_account, create_product
+from tests.support.factories import create_account, create_product
+from tests.support.snapshots import snapshot
 
 
 @pytest.mark.parametrize(
@@ -79,13 +80,14 @@ def test_wrong_method_is_405_with_or_without_credentials(api):
         ('{"name": "x"}', None, 415),
     ],
 )
-def test_malformed_body_is_4xx_problem(api, data, content_type, status):
+def test_malformed_body_is_4xx_problem(api, app, data, content_type, status):
     account = create_account(api)
-    headers = dict(account.auth)
-    response = api.post("/v1/product", data=data, content_type=content_type, headers=headers)
+    before = snapshot(app)
+    response = api.post("/v1/product", data=data, content_type=content_type, headers=account.auth)
     assert response.status_code == status
     assert response.content_type == "application/problem+json"
     assert response.json["status"] == status
+    assert snapshot(app) == before
 
 
 def test_json_with_charset_parameter_is_accepted(api):

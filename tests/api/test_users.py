@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tests.factories import PASSWORD, create_account, user_payload
-from tests.transport import basic_auth
+from tests.support.factories import PASSWORD, create_account, user_payload
+from tests.support.transport import basic_auth
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 USER_FIELDS = {"id", "first_name", "last_name", "username", "account_created", "account_updated"}

@@ -10,7 +10,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.support.deploy_moto import MotoServer
-from tests.support.deploy_serve import ServeProcess, migrated_local_env, serve_process
+from tests.support.deploy_serve import ServeProcess, serve_process
 
 
 @pytest.fixture(scope="module")
@@ -25,19 +25,6 @@ def moto_server() -> Iterator[MotoServer]:
     finally:
         moto.reset()
         server.stop()
-
-
-@pytest.fixture(scope="session")
-def local_env(tmp_path_factory) -> dict[str, str]:
-    """The embedded default's environment: a migrated SQLite file and an images folder."""
-    return migrated_local_env(tmp_path_factory.mktemp("local"))
-
-
-@pytest.fixture(scope="module")
-def gateway(local_env) -> Iterator[ServeProcess]:
-    """The real handler from source behind the local gateway, stage `prod`."""
-    with serve_process("--stage", "prod", env=local_env) as served:
-        yield served
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,8 @@ from tests.cicd.workflows import REPO, load
 from tests.support.deploy_lambda import FakeRuntime, create_stack, healthz_handler, small_zip
 from tests.support.deploy_moto import FAKE_CREDENTIALS, REGION
 
+pytestmark = pytest.mark.slow  # runs the deploy workflow: processes, moto and serve
+
 SHA = "0123456789abcdef0123456789abcdef01234567"
 PACKAGE = small_zip("release 2")
 PACKAGE_SHA = base64.b64encode(hashlib.sha256(PACKAGE).digest()).decode()

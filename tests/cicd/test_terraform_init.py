@@ -17,6 +17,8 @@ from tests.cicd.workflows import REPO
 from tests.support.deploy_lambda import small_zip
 from tests.terraform.harness import terraform
 
+pytestmark = pytest.mark.slow  # runs the workflow script and Terraform
+
 SCRIPT = REPO / ".github" / "scripts" / "terraform-init.sh"
 STATE = {
     "TF_STATE_BUCKET": "123456789012-terraform-state",

@@ -14,13 +14,9 @@ from moto import mock_aws
 from deploy import aws, lambdas, lockfile, wheels
 from deploy.serve import GatewayConfig, make_server
 from deploy.targets import Target
-from tests.support.deploy_build import REPO, WHEEL_CACHE, build, unpack
-from tests.support.deploy_lambda import NAMES, FakeRuntime, create_stack
-from tests.support.deploy_serve import ServeProcess, migrated_local_env, serve_process
-
-# tests/fuzz/test_schemathesis_http.py imports serve_process from here (another
-# stream's file); it now lives in tests/support/deploy_serve.py.
-__all__ = ["serve_process"]
+from tests.support.aws import FAKE_ENV
+from tests.support.deploy_build import REPO, WHEEL_CACHE, build, unpack, wheel_cache_lock
+from tests.support.deploy_lambda import NAMES, FakeRuntime, Stack, create_stack
 
 
 @pytest.fixture(scope="session")
@@ -46,33 +42,16 @@ def runtime_dir(tmp_path_factory) -> Path:
     _ship, provided = lockfile.split_runtime_provided(pins, include_boto3=False)
     target = Target("3.12", "x86_64")
     dest = tmp_path_factory.mktemp("runtime") / "site-packages"
-    wheels.install(wheels.ensure_wheels(provided, target, WHEEL_CACHE), target, dest)
+    with wheel_cache_lock():
+        found = wheels.ensure_wheels(provided, target, WHEEL_CACHE)
+    wheels.install(found, target, dest)
     return dest
-
-
-@pytest.fixture(scope="session")
-def local_env(tmp_path_factory) -> dict[str, str]:
-    """Environment for the embedded default: a migrated SQLite file and an images folder."""
-    return migrated_local_env(tmp_path_factory.mktemp("local"))
-
-
-@pytest.fixture(scope="session")
-def gateway(local_env) -> Iterator[ServeProcess]:
-    """The real handler from source behind the local gateway, stage `prod`."""
-    with serve_process("--stage", "prod", env=local_env) as served:
-        yield served
 
 
 @pytest.fixture
 def aws_env(monkeypatch):
     """Fake credentials and a region for moto; the function names as CI sets them."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_REGION": "eu-west-1",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
+    for name, value in FAKE_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
@@ -98,21 +77,6 @@ def start_gateway():
     for server in servers:
         server.shutdown()
         server.server_close()
-
-
-class Stack:
-    """The three functions in moto, the Lambda client, and the fake runtime's handlers."""
-
-    def __init__(self, client, runtime: FakeRuntime) -> None:
-        self.client = client
-        self.runtime = runtime
-
-    def alias(self, variable: str = "API_FUNCTION_NAME") -> dict:
-        return self.client.get_alias(FunctionName=NAMES[variable], Name="live")
-
-    def versions(self, variable: str = "API_FUNCTION_NAME") -> list[str]:
-        found = self.client.list_versions_by_function(FunctionName=NAMES[variable])
-        return [v["Version"] for v in found["Versions"]]
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from tests.support.deploy_fakes import (
     make_wheel,
 )
 
+BUILDS = pytest.mark.slow  # builds a (small) package: make test-fast leaves it out
 ARM = Target("3.12", "arm64")
 ARM_TAG = "cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64"
 
@@ -40,6 +41,7 @@ def _options(project, wheel, tmp_path, **overrides):
     return PackageOptions(**(values | overrides))
 
 
+@BUILDS
 def test_build_small_project_offline_and_excludes_tests_and_docs(tmp_path):
     wheel = make_wheel(
         tmp_path / "wheels",
@@ -74,6 +76,7 @@ def test_build_small_project_offline_and_excludes_tests_and_docs(tmp_path):
     assert result.native_files == 1
 
 
+@BUILDS
 def test_build_wrong_architecture_extension_fails_clearly(tmp_path):
     # GIVEN a wheel tagged aarch64 that really holds an x86_64 extension
     wheel = make_wheel(
@@ -95,6 +98,7 @@ def test_build_wrong_architecture_extension_fails_clearly(tmp_path):
     assert not (tmp_path / "out" / "lambda.zip").exists()
 
 
+@BUILDS
 def test_build_wrong_platform_wheel_fails_on_the_cli(tmp_path):
     wheel = make_wheel(
         tmp_path / "wheels",
@@ -164,6 +168,7 @@ def test_describe_problem_accepts_matching_and_non_native_files(tmp_path):
     assert binaries.check_tree(tmp_path, ARM) == 1
 
 
+@BUILDS
 def test_build_over_budget_fails_and_lists_largest(tmp_path):
     # GIVEN a dependency with 300 KB of incompressible data
     wheel = make_wheel(
@@ -183,6 +188,7 @@ def test_build_over_budget_fails_and_lists_largest(tmp_path):
     assert not options.output.exists()
 
 
+@BUILDS
 def test_build_without_ca_bundle_fails_clearly(tmp_path):
     wheel = make_wheel(
         tmp_path / "wheels", "fakeext", "1.0", "py3-none-any", {"fakeext/__init__.py": b""}
@@ -191,6 +197,7 @@ def test_build_without_ca_bundle_fails_clearly(tmp_path):
         build_package(_options(make_project(tmp_path / "p", ca_bundle=False), wheel, tmp_path))
 
 
+@BUILDS
 def test_build_with_stale_lock_fails(tmp_path):
     project = make_project(tmp_path / "proj")
     (project / "setup.cfg").write_text("[options]\ninstall_requires =\n    flask>=3\n")
@@ -204,6 +211,7 @@ def test_build_with_stale_lock_fails(tmp_path):
         )
 
 
+@BUILDS
 def test_cached_wheel_with_other_hash_is_not_used(tmp_path):
     wheel = make_wheel(
         tmp_path / "wheels", "fakeext", "1.0", "py3-none-any", {"fakeext/__init__.py": b""}
@@ -218,6 +226,7 @@ def test_cached_wheel_with_other_hash_is_not_used(tmp_path):
     assert shipped == b""
 
 
+@BUILDS
 def test_excludes_file_leaves_out_folders_and_files_and_flags_stale_patterns(tmp_path):
     wheel = make_wheel(
         tmp_path / "wheels",
@@ -245,6 +254,7 @@ def test_excludes_file_leaves_out_folders_and_files_and_flags_stale_patterns(tmp
     assert result.warnings == ["exclude pattern 'nothing/here/' matches nothing: remove it"]
 
 
+@BUILDS
 def test_package_over_the_unzipped_limit_fails(tmp_path, monkeypatch):
     from deploy import package
 

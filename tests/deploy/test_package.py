@@ -12,9 +12,13 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from deploy.prune import read_excludes
 from deploy.strip import strip_elf
 from tests.support.deploy_build import REPO, build, python312, unpack
+
+pytestmark = pytest.mark.slow  # builds Lambda packages
 
 EXERCISE = Path(__file__).with_name("exercise_package.py")
 EXCLUDED_MODULES = (

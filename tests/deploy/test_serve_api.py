@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import re
-import struct
-import zlib
 from urllib.parse import urljoin
 
 import pytest
@@ -15,22 +13,9 @@ from deploy.errors import DeployError
 from deploy.smoke import smoke
 from tests.support.deploy_build import python312
 from tests.support.deploy_serve import serve_process
+from tests.support.images import png
 
 PROBLEM = "application/problem+json"
-
-
-def _png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x00"))
-        + chunk(b"IEND", b"")
-    )
 
 
 @pytest.fixture(scope="module")
@@ -129,10 +114,10 @@ def test_serve_errors_are_problem_json(gateway, http, method, path, status):
 
 def test_serve_image_upload_download_and_delete(gateway, http, account):
     # GIVEN a PNG uploaded as multipart/form-data (arrives base64-encoded in the event)
-    png = _png()
+    data = png()
     images = f"{gateway.url}/v1/product/{account['product']['id']}/image"
     response = http.post(
-        images, auth=account["auth"], files={"image": ("photo.png", png, "image/png")}
+        images, auth=account["auth"], files={"image": ("photo.png", data, "image/png")}
     )
     assert response.status_code == 201, response.text
     image = response.json()
@@ -143,7 +128,7 @@ def test_serve_image_upload_download_and_delete(gateway, http, account):
     # THEN the bytes are intact (a binary response through isBase64Encoded)
     assert download.status_code == 200
     assert download.headers["Content-Type"] == "image/png"
-    assert download.content == png
+    assert download.content == data
     listed = http.get(images, auth=account["auth"])
     assert [i["image_id"] for i in listed.json()] == [image["image_id"]]
     response = http.delete(f"{images}/{image['image_id']}", auth=account["auth"])
@@ -157,7 +142,7 @@ def test_serve_image_upload_rejects_non_images(gateway, http, account):
     for files in (
         {"image": ("a.gif", gif, "image/gif")},
         {"image": ("a.jpg", b"not a jpeg", "image/jpeg")},
-        {"photo": ("a.png", _png(), "image/png")},
+        {"photo": ("a.png", png(), "image/png")},
     ):
         response = http.post(images, auth=account["auth"], files=files)
         assert response.status_code == 400, files
@@ -209,7 +194,7 @@ def test_serve_from_built_package_with_python312(x86_zip, runtime_dir, local_env
         # WHEN requests go through the gateway THEN the packaged handler answers them
         response = requests.get(f"{served.url}/healthz", timeout=10)
         assert response.status_code == 200
-        png = _png()
+        data = png()
         response = requests.post(
             f"{served.url}/v1/user",
             json={
@@ -237,9 +222,9 @@ def test_serve_from_built_package_with_python312(x86_zip, runtime_dir, local_env
         image = requests.post(
             f"{served.url}/v1/product/{product['id']}/image",
             auth=auth,
-            files={"image": ("p.png", png, "image/png")},
+            files={"image": ("p.png", data, "image/png")},
             timeout=10,
         ).json()
-        assert requests.get(image["download_url"], timeout=10).content == png
+        assert requests.get(image["download_url"], timeout=10).content == data
     assert not [line for line in served.log if "Traceback" in line]
-    assert base64.b64encode(png)  # the body crossed the gateway base64-encoded
+    assert base64.b64encode(data)  # the body crossed the gateway base64-encoded

@@ -14,7 +14,7 @@ import pytest
 from deploy import lockfile, wheels
 from deploy.strip import strip_elf, strip_tree
 from deploy.targets import Target
-from tests.support.deploy_build import REPO, WHEEL_CACHE
+from tests.support.deploy_build import REPO, WHEEL_CACHE, wheel_cache_lock
 from tests.support.deploy_fakes import X86_64, elf_header
 
 SHDR = struct.Struct("<IIQQQQIIQQ")
@@ -26,7 +26,9 @@ def _extensions(arch: str) -> dict[str, bytes]:
     pins, _ = lockfile.read_lock(REPO / "deploy" / "requirements.lock")
     chosen = [p for p in pins if p.name in ("sqlalchemy", "pydantic-core")]
     found = {}
-    for wheel in wheels.ensure_wheels(chosen, Target("3.12", arch), WHEEL_CACHE):
+    with wheel_cache_lock():
+        locked = wheels.ensure_wheels(chosen, Target("3.12", arch), WHEEL_CACHE)
+    for wheel in locked:
         with zipfile.ZipFile(wheel) as archive:
             for name in archive.namelist():
                 if name.endswith(".so"):
@@ -53,12 +55,12 @@ def _without_section_fields(data: bytes) -> bytes:
 
 
 @pytest.fixture(scope="module", params=["x86_64", "arm64"])
-def extensions(request):
+def locked_extensions(request):
     return request.param, _extensions(request.param)
 
 
-def test_stripping_drops_only_what_is_never_loaded(extensions):
-    _arch, files = extensions
+def test_stripping_drops_only_what_is_never_loaded(locked_extensions):
+    _arch, files = locked_extensions
     saved = 0
     for name, data in files.items():
         stripped = strip_elf(data)
@@ -84,10 +86,10 @@ def test_stripping_drops_only_what_is_never_loaded(extensions):
     assert saved > 5_000_000  # SQLAlchemy's extensions carry full debug info
 
 
-def test_readelf_reads_the_stripped_files_without_complaint(extensions, tmp_path):
+def test_readelf_reads_the_stripped_files_without_complaint(locked_extensions, tmp_path):
     readelf = shutil.which("readelf")
     assert readelf, "readelf (binutils) is needed to check the stripped files"
-    arch, files = extensions
+    arch, files = locked_extensions
     for name, data in files.items():
         path = tmp_path / name.rsplit("/", 1)[-1]
         path.write_bytes(strip_elf(data) or data)
@@ -116,8 +118,8 @@ def test_other_files_are_left_alone(data):
     assert strip_elf(data) is None
 
 
-def test_a_kept_section_pointing_at_a_dropped_one_is_left_alone(extensions):
-    _arch, files = extensions
+def test_a_kept_section_pointing_at_a_dropped_one_is_left_alone(locked_extensions):
+    _arch, files = locked_extensions
     with_symtab = (d for d in files.values() if any(s[1] == 2 for s in _sections(d)))
     data = bytearray(next(with_symtab))
     sections = _sections(bytes(data))
@@ -128,8 +130,8 @@ def test_a_kept_section_pointing_at_a_dropped_one_is_left_alone(extensions):
     assert strip_elf(bytes(data)) is None
 
 
-def test_strip_tree_counts_and_skips_non_elf(tmp_path, extensions):
-    _arch, files = extensions
+def test_strip_tree_counts_and_skips_non_elf(tmp_path, locked_extensions):
+    _arch, files = locked_extensions
     data = next(iter(files.values()))
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "ext.so").write_bytes(data)

@@ -16,8 +16,8 @@ import pytest
 from service import create_app
 from service.config import from_env
 from service.jobs import migrate
-from tests.tcp_proxy import TcpProxy
-from tests.transport import ApiClient
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.transport import ApiClient
 
 LAMBDA_TIMEOUT_SECONDS = 25  # the API function's timeout (INTERFACES: Terraform sets it)
 

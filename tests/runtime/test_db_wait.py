@@ -18,8 +18,8 @@ import pytest
 import sqlalchemy.exc
 
 from service.jobs import dbwait, migrate, rotate
-from tests.conftest import MARIADB
-from tests.tcp_proxy import TcpProxy
+from tests.support.databases import MARIADB
+from tests.support.tcp_proxy import TcpProxy
 
 UPGRADE = {"action": "upgrade", "revision": "head"}
 

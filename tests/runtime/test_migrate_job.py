@@ -12,8 +12,8 @@ import pymysql
 import pytest
 
 from service.jobs import dbusers, migrate
-from tests.conftest import MARIADB, admin_connection
 from tests.support import privileges
+from tests.support.databases import MARIADB, admin_connection, unique_name
 
 DML = {"SELECT", "INSERT", "UPDATE", "DELETE"}
 
@@ -124,6 +124,26 @@ def test_missing_admin_secret_fails_loudly(cluster, monkeypatch):
         migrate.handler({"action": "upgrade"}, None)
 
 
+def _wait_until_waiting_for_the_lock(database, timeout=30.0):
+    """Until a session of ``database`` is blocked in GET_LOCK (the server says so)."""
+    deadline = time.monotonic() + timeout
+    connection = admin_connection()
+    try:
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+                    " WHERE DB = %s AND INFO LIKE 'SELECT GET_LOCK%%'",
+                    (database,),
+                )
+                if cursor.fetchone()[0]:
+                    return
+                time.sleep(0.02)
+    finally:
+        connection.close()
+    pytest.fail(f"no session of {database} waited for the migration lock")
+
+
 def test_a_run_waits_for_the_lock_held_by_another(cluster):
     # GIVEN another run holds the migration lock
     holder = pymysql.connect(**MARIADB, ssl_disabled=True, database=cluster.database)
@@ -134,7 +154,7 @@ def test_a_run_waits_for_the_lock_held_by_another(cluster):
     worker = threading.Thread(target=lambda: results.append(migrate.handler({}, None)))
     # WHEN a second run starts
     worker.start()
-    time.sleep(1.5)
+    _wait_until_waiting_for_the_lock(cluster.database)
     # THEN it waits without touching the schema, and finishes once the lock is free
     assert worker.is_alive()
     assert _tables(cluster.database) == set()
@@ -146,10 +166,11 @@ def test_a_run_waits_for_the_lock_held_by_another(cluster):
 
 
 def test_a_lock_on_another_schema_does_not_hold_a_run_back(cluster):
-    # GIVEN a migration of another database on the same server holds its lock
+    # GIVEN a migration of another database on the same server holds its lock (a name
+    # of this test's own: lock names are server-wide, shared with concurrent runs)
     holder = pymysql.connect(**MARIADB, ssl_disabled=True)
     with holder.cursor() as cursor:
-        cursor.execute("SELECT GET_LOCK(%s, 0)", (migrate.lock_name("another_schema"),))
+        cursor.execute("SELECT GET_LOCK(%s, 0)", (migrate.lock_name(unique_name("other")),))
         assert cursor.fetchone()[0] == 1
     try:
         # WHEN this database is migrated THEN it does not wait for the other one

@@ -11,9 +11,8 @@ from apig_wsgi import make_lambda_handler
 from werkzeug.datastructures import Headers
 
 from service import observability
-from service.jobs import migrate
-from tests.runtime.test_db_credentials import aws_app
-from tests.transport import LambdaContext, basic_auth, make_v1_event
+from tests.support.apps import aws_app
+from tests.support.transport import LambdaContext, basic_auth, make_v1_event
 
 PASSWORD = "s3cret-Passw0rd:with,punctuation"
 
@@ -37,12 +36,6 @@ def _call(handler, method, path, *, headers=None, body=None):
     context = LambdaContext()
     result = handler(event, context)
     return result, event["requestContext"]["requestId"], context.aws_request_id
-
-
-@pytest.fixture
-def migrated(cluster):
-    migrate.handler({"action": "upgrade"}, None)
-    return cluster
 
 
 def test_logs_and_metrics_of_a_lambda_invocation(migrated, tmp_path, json_stdout):
@@ -85,16 +78,14 @@ def test_logs_and_metrics_of_a_lambda_invocation(migrated, tmp_path, json_stdout
         assert secret not in output
 
 
-def test_image_bytes_are_counted(tmp_path, json_stdout, database_url):
+def test_image_bytes_are_counted(make_app, json_stdout):
     import io
 
-    from service import create_app
-    from tests import images
-    from tests.conftest import make_config
-    from tests.factories import create_account, create_product
-    from tests.transport import ApiClient
+    from tests.support import images
+    from tests.support.factories import create_account, create_product
+    from tests.support.transport import ApiClient
 
-    app = create_app(make_config(database_url, tmp_path, LOG_JSON=True, METRICS_ENABLED=True))
+    app = make_app(LOG_JSON=True, METRICS_ENABLED=True)
     api = ApiClient(app, "flask")
     owner = create_account(api)
     product = create_product(api, owner)
@@ -107,18 +98,16 @@ def test_image_bytes_are_counted(tmp_path, json_stdout, database_url):
     assert docs[-1]["ImageBytesUploaded"] == [len(data)]
 
 
-def test_tracing_is_off_by_default_and_wraps_the_handler_when_enabled(tmp_path, database_url):
+def test_tracing_is_off_by_default_and_wraps_the_handler_when_enabled(make_app):
     import sys
 
-    from service import create_app
-    from tests.conftest import make_config
-    from tests.transport import load_event
+    from tests.support.transport import load_event
 
-    plain = create_app(make_config(database_url, tmp_path))
+    plain = make_app()
     untraced = observability.instrument(make_lambda_handler(plain), plain)
     assert untraced.__wrapped__.__module__ == "apig_wsgi"
 
-    traced_app = create_app(make_config(database_url, tmp_path, TRACING_ENABLED=True))
+    traced_app = make_app(TRACING_ENABLED=True)
     traced = observability.instrument(make_lambda_handler(traced_app), traced_app)
     assert "aws_xray_sdk" in sys.modules
     assert traced(load_event("rest_v1_get.json"), LambdaContext())["statusCode"] == 200
@@ -134,7 +123,7 @@ def _walk_keys(value):
             yield from _walk_keys(item)
 
 
-def test_xray_gets_no_body_header_or_url(database_url):
+def test_xray_gets_no_body_header_or_url(database_url, make_app):  # make_app: the cleanup
     # GIVEN the traced handler as on Lambda (X-Ray's Lambda mode, boto3 and pymysql
     # patched) with the emitter captured, WHEN users, products and images go through it
     # (and a handler fails), THEN no segment document carries a body, a header, a URL

@@ -9,17 +9,11 @@ import uuid
 import pymysql
 import pytest
 
-from service.jobs import dbusers, migrate, rotate
-from tests.conftest import MARIADB, admin_connection
+from service.jobs import dbusers, rotate
 from tests.support import privileges
+from tests.support.databases import MARIADB, admin_connection
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
-
-
-@pytest.fixture
-def migrated(cluster):
-    migrate.handler({"action": "upgrade"}, None)
-    return cluster
 
 
 def run_step(client, cluster, token, step):

@@ -17,7 +17,7 @@ import pymysql
 import pytest
 
 from service.jobs import migrate, rotate
-from tests.conftest import MARIADB
+from tests.support.databases import MARIADB
 from tests.support.secrets_manager import RotatingSecretsManager, RotationInProgress
 
 CURRENT, PENDING = "AWSCURRENT", "AWSPENDING"

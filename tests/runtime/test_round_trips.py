@@ -16,12 +16,12 @@ from sqlalchemy.exc import DBAPIError
 
 from service import connections, create_app
 from service.extensions import db
-from tests import images
-from tests.conftest import admin_connection, clear_tables, make_config, migrate_to_head, mysql_url
-from tests.factories import create_account, create_product, user_payload
-from tests.fuzz import faults
+from tests.support import faults, images
+from tests.support.apps import make_config
+from tests.support.databases import admin_connection, clear_tables, migrate_to_head, mysql_url
+from tests.support.factories import create_account, create_product, user_payload
 from tests.support.statements import count_statements
-from tests.transport import ApiClient
+from tests.support.transport import ApiClient
 
 
 @pytest.fixture(scope="module")

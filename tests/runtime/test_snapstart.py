@@ -18,8 +18,8 @@ from sqlalchemy import text
 from service import create_app, snapstart
 from service.extensions import db
 from service.jobs import migrate
-from tests.factories import create_account
-from tests.transport import ApiClient
+from tests.support.factories import create_account
+from tests.support.transport import ApiClient
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
 

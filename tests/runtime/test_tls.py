@@ -21,9 +21,9 @@ from sqlalchemy import text
 
 from service.extensions import db
 from service.jobs import dbusers
-from tests.runtime.test_db_credentials import aws_app
-from tests.tcp_proxy import TcpProxy
-from tests.transport import ApiClient
+from tests.support.apps import aws_app
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.transport import ApiClient
 
 HOST = "127.0.0.2"
 MARIADBD = shutil.which("mariadbd") or "/usr/sbin/mariadbd"

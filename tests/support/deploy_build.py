@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from deploy import bytecode
@@ -13,6 +16,19 @@ from deploy import bytecode
 REPO = Path(__file__).resolve().parents[2]
 # Shared with `python -m deploy package` runs in this checkout: warm after the first run.
 WHEEL_CACHE = REPO / "build" / "cache" / "wheels"
+
+
+@contextlib.contextmanager
+def wheel_cache_lock() -> Iterator[None]:
+    """Hold the wheel cache alone: pip writes downloaded wheels in place, so a build in
+    another xdist worker could read a half-written one."""
+    WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
+    with (WHEEL_CACHE.parent / "wheels.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def python312() -> str:
@@ -39,17 +55,18 @@ def run_deploy(
 
 def build(output: Path, *args: str, project: Path = REPO) -> dict:
     """Build a package with the CLI and return its --json summary."""
-    result = run_deploy(
-        "package",
-        "--project",
-        str(project),
-        "--output",
-        str(output),
-        "--cache-dir",
-        str(WHEEL_CACHE),
-        "--json",
-        *args,
-    )
+    with wheel_cache_lock():
+        result = run_deploy(
+            "package",
+            "--project",
+            str(project),
+            "--output",
+            str(output),
+            "--cache-dir",
+            str(WHEEL_CACHE),
+            "--json",
+            *args,
+        )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

@@ -135,3 +135,18 @@ def healthz_handler(status: int = 200, body: str = '{"status": "ok"}') -> Handle
         return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": body}
 
     return handle
+
+
+class Stack:
+    """The three functions in moto, the Lambda client, and the fake runtime's handlers."""
+
+    def __init__(self, client, runtime: FakeRuntime) -> None:
+        self.client = client
+        self.runtime = runtime
+
+    def alias(self, variable: str = "API_FUNCTION_NAME") -> dict:
+        return self.client.get_alias(FunctionName=NAMES[variable], Name="live")
+
+    def versions(self, variable: str = "API_FUNCTION_NAME") -> list[str]:
+        found = self.client.list_versions_by_function(FunctionName=NAMES[variable])
+        return [v["Version"] for v in found["Versions"]]

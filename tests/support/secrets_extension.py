@@ -53,7 +53,8 @@ def fake_extension(client: Any) -> Iterator[FakeExtension]:
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll interval: shutdown() waits for one poll (0.5 s by default).
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         yield state
     finally:

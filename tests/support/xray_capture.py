@@ -55,8 +55,8 @@ def run(database_url: str) -> dict[str, Any]:
     from service import create_app
     from service.apigateway import make_handler
     from service.observability import instrument
-    from tests import images
-    from tests.transport import LambdaContext, _encode, _from_lambda_result, make_v1_event
+    from tests.support import images
+    from tests.support.transport import LambdaContext, _encode, _from_lambda_result, make_v1_event
 
     emitter = CapturingEmitter()
     xray_recorder.configure(emitter=emitter)

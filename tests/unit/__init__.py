@@ -1,1 +1,2 @@
-"""Unit tests: one module each, no database, no AWS."""
+"""Unit tests: one module of service/ each (with a database or moto only where that
+module itself talks to one: models on both databases, storage on moto's S3)."""

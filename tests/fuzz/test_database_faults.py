@@ -1,7 +1,9 @@
-"""Faults on the Lambda path: S3 errors, the database dropping mid-request (KILL) or going
-away (TCP proxy), a commit whose reply is lost. Each request ends in a clean 4xx/5xx or a
-success, no row points at a missing object, every orphaned object is logged, and the
-next request after the fault succeeds."""
+"""The database failing on the Lambda path, on MariaDB with images in S3 (moto): dropping
+mid-request (KILL) and a commit whose reply is lost. Each request ends in a clean 4xx/5xx
+or a success, nothing is half written, no row points at a missing object, every orphaned
+object is logged, and the next request after the fault succeeds. S3 failing under the
+same routes: tests/fuzz/test_s3_faults.py; the database going away altogether (a TCP
+proxy stopped or black-holed): tests/runtime/test_db_credentials.py."""
 
 from __future__ import annotations
 
@@ -12,12 +14,11 @@ import pytest
 
 from service import create_app
 from service.extensions import db
-from tests import images
-from tests.conftest import MARIADB, clear_tables, make_config, migrate_to_head, mysql_url
-from tests.factories import create_account, create_product
-from tests.fuzz import faults
-from tests.tcp_proxy import TcpProxy
-from tests.transport import ApiClient
+from tests.support import faults, images
+from tests.support.apps import make_config
+from tests.support.databases import clear_tables, migrate_to_head, mysql_url
+from tests.support.factories import product_payload
+from tests.support.transport import ApiClient
 
 PROBLEM = "application/problem+json"
 
@@ -58,10 +59,6 @@ def _upload(api, product, owner, name="a.png"):
     return api.post(f"/v1/product/{product['id']}/image", data=files, headers=owner.auth)
 
 
-def _s3(app):
-    return app.extensions["image_store"].client
-
-
 def _assert_unavailable(response):
     assert response.status_code == 503, response.data[:300]
     assert response.content_type == PROBLEM
@@ -75,77 +72,45 @@ def _assert_restored(api, product, owner):
     assert api.get(f"/v1/product/{product['id']}").status_code == 200
 
 
-# ---------------------------------------------------------------- S3
+# ---------------------------------------------------------------- the database drops
 
 
-def test_s3_put_fails_once_then_botocore_retry_succeeds(app, api, owner, product, log):
-    with faults.aws_errors(_s3(app), "s3.PutObject", status=500, times=1) as failures:
-        response = _upload(api, product, owner)
-    assert failures == [1]
-    assert response.status_code == 201
-    assert faults.row_keys(app) == faults.object_keys(app.config["IMAGES_BUCKET"])
-    faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
-
-
-@pytest.mark.parametrize(("status", "code"), [(500, "InternalError"), (503, "SlowDown"),
-                                              (403, "AccessDenied")])  # fmt: skip
-def test_s3_put_keeps_failing_is_503_and_stores_nothing(
-    app, api, owner, product, log, status, code
+def test_connection_killed_before_the_image_row_is_written_removes_the_object(
+    app, api, owner, product, log
 ):
-    with faults.aws_errors(_s3(app), "s3.PutObject", status=status, code=code):
-        _assert_unavailable(_upload(api, product, owner))
+    # The INSERT never ran: the object the upload stored first is deleted again.
+    with faults.kill_before(_engine(app), "INSERT INTO PRODUCT_IMAGES") as killed:
+        response = _upload(api, product, owner)
+    assert killed
+    _assert_unavailable(response)
     assert faults.row_keys(app) == set()
     assert faults.object_keys(app.config["IMAGES_BUCKET"]) == set()
     _assert_restored(api, product, owner)
     faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
 
 
-def test_s3_delete_fails_row_goes_orphan_is_logged(app, api, owner, product, log):
-    image = _upload(api, product, owner).json
-    with faults.aws_errors(_s3(app), "s3.DeleteObject", status=500):
-        url = f"/v1/product/{product['id']}/image/{image['image_id']}"
-        assert api.delete(url, headers=owner.auth).status_code == 204
-    assert faults.row_keys(app) == set()
-    assert len(faults.object_keys(app.config["IMAGES_BUCKET"])) == 1
-    faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
-    _assert_restored(api, product, owner)
-
-
-def test_s3_delete_fails_on_product_delete_every_orphan_is_logged(app, api, owner, product, log):
-    for n in range(3):
-        assert _upload(api, product, owner, f"{n}.png").status_code == 201
-    with faults.aws_errors(_s3(app), "s3.DeleteObject", status=403, code="AccessDenied"):
-        assert api.delete(f"/v1/product/{product['id']}", headers=owner.auth).status_code == 204
-    assert faults.row_keys(app) == set()
-    assert len(faults.object_keys(app.config["IMAGES_BUCKET"])) == 3
-    faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
-
-
-# ---------------------------------------------------------------- the database drops
-
-
-@pytest.mark.parametrize("statement", ["INSERT", "COMMIT"])
-def test_connection_killed_during_upload(app, api, owner, product, log, statement):
+def test_connection_killed_at_the_image_commit_keeps_the_object_and_logs_it(
+    app, api, owner, product, log
+):
+    # The COMMIT's outcome is unknown to the service (a committed row may point at the
+    # object), so the object stays and is logged by its key.
     engine = _engine(app)
-    if statement == "COMMIT":  # COMMIT is not a cursor statement: kill at the dialect
-        original = engine.dialect.do_commit
+    original = engine.dialect.do_commit
 
-        def do_commit(dbapi_connection):
-            faults.kill(dbapi_connection.thread_id())
-            original(dbapi_connection)
+    def do_commit(dbapi_connection):  # COMMIT is not a cursor statement: kill at the dialect
+        faults.kill(dbapi_connection.thread_id())
+        original(dbapi_connection)
 
-        engine.dialect.do_commit = do_commit
-        try:
-            response = _upload(api, product, owner)
-        finally:
-            engine.dialect.do_commit = original
-    else:
-        with faults.kill_before(engine, "INSERT INTO PRODUCT_IMAGES") as killed:
-            response = _upload(api, product, owner)
-        assert killed
+    engine.dialect.do_commit = do_commit
+    try:
+        response = _upload(api, product, owner)
+    finally:
+        engine.dialect.do_commit = original
     _assert_unavailable(response)
     assert faults.row_keys(app) == set()
-    faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
+    objects = faults.object_keys(app.config["IMAGES_BUCKET"])
+    assert len(objects) == 1
+    assert faults.logged_keys(log) == objects
     _assert_restored(api, product, owner)
 
 
@@ -172,16 +137,20 @@ def test_connection_killed_before_a_read_costs_no_failed_request(app, api, owner
 def test_connection_killed_mid_request_is_503_then_service_resumes(
     app, api, owner, product, log, method, path, prefix, body
 ):
-    from tests.factories import product_payload
-
+    # GIVEN the product has an image, WHEN the write's connection is killed
+    assert _upload(api, product, owner).status_code == 201
     before = api.get(f"/v1/product/{product['id']}").json
+    rows, objects = faults.row_keys(app), faults.object_keys(app.config["IMAGES_BUCKET"])
     json_body = product_payload() if body == "new" else body
     url = path.format(id=product["id"], user=owner.id)
     with faults.kill_before(_engine(app), prefix) as killed:
         response = api.request(method, url, json=json_body, headers=owner.auth)
     assert killed
+    # THEN 503 and nothing is half done: the product, its image row and its object stay
     _assert_unavailable(response)
-    assert api.get(f"/v1/product/{product['id']}").json == before  # nothing half-done
+    assert api.get(f"/v1/product/{product['id']}").json == before
+    assert faults.row_keys(app) == rows
+    assert faults.object_keys(app.config["IMAGES_BUCKET"]) == objects
     _assert_restored(api, product, owner)
 
 
@@ -226,46 +195,3 @@ def test_product_delete_whose_commit_reply_is_lost_logs_the_objects(app, api, ow
         _assert_unavailable(api.delete(f"/v1/product/{product['id']}", headers=owner.auth))
     assert hits
     faults.assert_consistent(app, app.config["IMAGES_BUCKET"], log)
-
-
-# ---------------------------------------------------------------- the database goes away
-
-
-@pytest.fixture
-def proxy():
-    proxy = TcpProxy((MARIADB["host"], MARIADB["port"]))
-    proxy.start()
-    yield proxy
-    proxy.stop()
-
-
-@pytest.fixture
-def proxied(fault_db, images_bucket, tmp_path, proxy):
-    """The app reaching MariaDB through a TCP proxy the test can stop and black-hole."""
-    url = mysql_url(fault_db).replace(f":{MARIADB['port']}/", f":{proxy.port}/")
-    app = create_app(
-        make_config(url, tmp_path, IMAGES_BUCKET=images_bucket, DB_CONNECT_TIMEOUT=1,
-                    DB_READ_TIMEOUT=1)
-    )  # fmt: skip
-    yield app
-    clear_tables(app)
-
-
-def test_database_outage_and_recovery_through_a_proxy(proxied, proxy, log):
-    api = ApiClient(proxied, "apigw_v1")
-    owner = create_account(api)
-    product = create_product(api, owner)
-    # GIVEN the database goes away with open connections
-    proxy.stop()
-    # THEN every request is a clean 503, reads and writes alike
-    _assert_unavailable(api.get("/healthz"))
-    _assert_unavailable(api.get(f"/v1/product/{product['id']}"))
-    _assert_unavailable(_upload(api, product, owner))
-    # WHEN the host accepts connections but never answers
-    proxy.start()
-    proxy.blackhole = True
-    _assert_unavailable(api.get("/healthz"))
-    # WHEN it is back, the first request succeeds
-    proxy.blackhole = False
-    _assert_restored(api, product, owner)
-    faults.assert_consistent(proxied, proxied.config["IMAGES_BUCKET"], log)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from service.uploads import MAX_PIXELS, NotAnImage, detect_image_type, sanitize_file_name
-from tests import images
 from tests.benchmarks import upload_validation as crafted
+from tests.support import images
 from tests.support.crafted_images import (
     DHT,
     DQT,

@@ -6,7 +6,8 @@ import base64
 
 import pytest
 
-from tests.factories import create_account
+from tests.support.factories import create_account
+from tests.support.snapshots import snapshot
 
 UNAUTHORIZED = {
     "type": "about:blank",
@@ -192,7 +193,7 @@ def test_two_authorization_headers_are_401(api, order):
 def _event_with_headers(api, account, multi_value_headers):
     from werkzeug.datastructures import Headers
 
-    from tests.transport import make_v1_event
+    from tests.support.transport import make_v1_event
 
     event = make_v1_event(method="GET", path=f"/v1/user/{account.id}", headers=Headers())
     event["multiValueHeaders"].update(multi_value_headers)
@@ -204,7 +205,7 @@ def _event_with_headers(api, account, multi_value_headers):
 def test_repeated_authorization_in_multi_value_headers_is_401(app, transport):
     # API Gateway REST delivers repeated headers as lists in multiValueHeaders, and keeps
     # the client's spelling of the name: "Authorization" and "authorization" are two keys.
-    from tests.transport import ApiClient
+    from tests.support.transport import ApiClient
 
     api = ApiClient(app, transport)
     account, other = create_account(api), create_account(api)
@@ -229,7 +230,7 @@ def test_repeated_authorization_in_http_api_v2_is_401(app):
     # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
     from werkzeug.datastructures import Headers
 
-    from tests.transport import ApiClient, make_v2_event
+    from tests.support.transport import ApiClient, make_v2_event
 
     api = ApiClient(app, "apigw_v2")
     account = create_account(api)
@@ -247,11 +248,13 @@ def test_repeated_authorization_in_http_api_v2_is_401(app):
 
 
 @pytest.mark.parametrize("password", ["\0" * 8, "password\0", "\0password-suffix"])
-def test_password_with_nul_is_refused_at_registration(api, password):
-    from tests.factories import user_payload
+def test_password_with_nul_is_refused_at_registration(api, app, password):
+    from tests.support.factories import user_payload
 
+    before = snapshot(app)
     response = api.post("/v1/user", json=user_payload(password=password))
     assert response.status_code == 400
+    assert snapshot(app) == before
     assert [e["field"] for e in response.json["errors"]] == ["password"]
     assert "NUL" in response.json["errors"][0]["message"]
 

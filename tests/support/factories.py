@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from tests.transport import ApiClient, basic_auth
+from tests.support.transport import ApiClient, basic_auth
 
 _sequence = itertools.count(1)
 PASSWORD = "correct horse:battery,staple"

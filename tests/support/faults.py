@@ -15,7 +15,8 @@ from sqlalchemy import event, select
 
 from service.extensions import db
 from service.models import ProductImage
-from tests.conftest import admin_connection
+from tests.support.aws import retries_without_waiting
+from tests.support.databases import admin_connection
 
 ERROR_XML = b"<Error><Code>{code}</Code><Message>injected fault</Message></Error>"
 
@@ -47,7 +48,8 @@ def aws_errors(
     name = f"before-send.{operation}"
     client.meta.events.register_first(name, fail)
     try:
-        yield failures
+        with retries_without_waiting():  # botocore still retries; only its sleeps go
+            yield failures
     finally:
         client.meta.events.unregister(name, fail)
 

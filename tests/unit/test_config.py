@@ -55,7 +55,7 @@ def test_environment_values_are_read():
     assert config["LOG_LEVEL"] == "DEBUG" and config["TRACING_ENABLED"] is True
 
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 TABLE = re.compile(
     r"<!-- settings table: generated from SETTINGS in service/config.py -->\n"
     r"(?P<table>.*?)<!-- end of settings table -->",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bcrypt
 import pytest
 
-from tests.factories import create_account
+from tests.support.factories import create_account
 
 
 def _count_bcrypt(monkeypatch):
@@ -48,7 +48,7 @@ def test_wrong_passwords_are_never_cached(api, monkeypatch):
 
 def test_unknown_users_cost_a_bcrypt_check_too(api, monkeypatch):
     calls = _count_bcrypt(monkeypatch)
-    from tests.transport import basic_auth
+    from tests.support.transport import basic_auth
 
     response = api.get("/v1/user/1", headers=basic_auth("ghost@example.com", "whatever!"))
     assert response.status_code == 401
@@ -78,7 +78,7 @@ def _record_bcrypt_work(monkeypatch):
     ids=["wrong", "73-bytes", "74-bytes-utf8", "empty", "nuls", "nul-inside"],
 )
 def test_every_401_path_does_the_same_bcrypt_work(api, app, monkeypatch, password):
-    from tests.transport import basic_auth
+    from tests.support.transport import basic_auth
 
     account = create_account(api)
     costs = _record_bcrypt_work(monkeypatch)
