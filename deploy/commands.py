@@ -93,14 +93,21 @@ def cmd_package(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stop_on_sigterm() -> None:
-    """Turn SIGTERM into SystemExit, so `finally` blocks (the unpacked package's removal) run."""
+def _stop_on_signals() -> None:
+    """Turn SIGTERM into SystemExit and SIGINT into KeyboardInterrupt, so `finally` blocks
+    (the unpacked package's removal) run.
+
+    SIGINT is set explicitly: a process started in the background by a non-interactive
+    shell (`cmd &` in a script or CI) inherits SIGINT ignored, and Python then installs no
+    KeyboardInterrupt handler, so Ctrl-C/`kill -INT` would not stop the server.
+    """
     import signal
 
     def stop(_signum: int, _frame: object) -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -115,7 +122,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not sep:
             raise DeployError(f"--env takes NAME=VALUE, not {item!r}")
         os.environ[name] = value
-    _stop_on_sigterm()
+    _stop_on_signals()
     package = unpacked(args.package) if args.package else nullcontext(None)
     with package as folder:
         handler = load_handler(args.handler, folder, str(args.package))
