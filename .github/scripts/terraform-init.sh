@@ -4,7 +4,7 @@
 # terraform/versions.tf keeps its backend "s3" block commented out, so that the
 # configuration also works locally without a state bucket. Here an override file
 # declares the backend, and ci.backend.hcl fills it in from the workflow's variables
-# (deploy/README.md, Environments):
+# (docs/deploying.md):
 #   TF_STATE_BUCKET  (required)  state bucket, versioned
 #   TF_STATE_KEY     (required)  this environment's state object key
 #   TF_STATE_REGION  (optional)  the bucket's region; default AWS_REGION
@@ -26,8 +26,8 @@ if [ "${1:-}" = "--backend-from-plan" ]; then
     exit 1
   fi
 else
-  : "${TF_STATE_BUCKET:?set the repository variable TF_STATE_BUCKET (see deploy/README.md)}"
-  : "${TF_STATE_KEY:?set TF_STATE_KEY_<ENVIRONMENT> for this environment (see deploy/README.md)}"
+  : "${TF_STATE_BUCKET:?set the repository variable TF_STATE_BUCKET (see docs/deploying.md)}"
+  : "${TF_STATE_KEY:?set TF_STATE_KEY_<ENVIRONMENT> for this environment (see docs/deploying.md)}"
   region="${TF_STATE_REGION:-${AWS_REGION:-}}"
   : "${region:?set the repository variable TF_STATE_REGION or AWS_REGION}"
   quote() { local value="${1//\\/\\\\}"; printf '"%s"' "${value//\"/\\\"}"; }
