@@ -172,7 +172,7 @@ def detect_image_type(data: bytes) -> tuple[str, str]:
     """Return ``(content_type, extension)`` decided by the bytes, never the client.
 
     The checks are structural, linear in the size and bounded in Python-level
-    steps; docs/uploads.md explains what they accept and why.
+    steps; docs/security.md ("Uploads") explains what they accept and why.
 
     :raise NotAnImage: the data is not a well-formed JPEG or PNG.
     """

@@ -4,8 +4,8 @@ Secrets Manager calls this function with ``ClientRequestToken`` (the id of the
 new version, which it has already labelled AWSPENDING) and ``Step``:
 createSecret, setSecret, testSecret, finishSecret. Every step is idempotent:
 Secrets Manager retries failed steps. The checks follow AWS's multi-user MySQL
-template (SecretsManagerRDSMySQLRotationMultiUser/lambda_function.py in
-https://github.com/aws-samples/aws-secrets-manager-rotation-lambdas).
+template (https://github.com/aws-samples/aws-secrets-manager-rotation-lambdas,
+folder SecretsManagerRDSMySQLRotationMultiUser).
 https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets_strategies.html
 
 State machine (T = the token's version, C = AWSCURRENT; "bootstrapped" = C has

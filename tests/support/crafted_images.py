@@ -41,7 +41,7 @@ DHT = segment(0xC4, b"\x00" + bytes([0, 1] + [0] * 14) + b"\x00")
 SOS = segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
 
 # Well-formed images that are also something else: a text chunk or the entropy-coded
-# data can hold anything, HTML included (docs/uploads.md: accepted, served inert).
+# data can hold anything, HTML included (docs/security.md, "Uploads": accepted, served inert).
 HTML = b"<html><script>alert(document.domain)</script></html>"
 POLYGLOTS = {
     "png-html-text-chunk": SIG + ihdr() + chunk(b"tEXt", b"Comment\x00" + HTML) + IDAT + IEND,

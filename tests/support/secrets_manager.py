@@ -11,8 +11,8 @@ in-process the way Secrets Manager invokes it:
    value, then invokes the four steps with its id as ``ClientRequestToken``;
    reading the empty version raises ResourceNotFoundException (AWS's rotation
    templates check the token's stages first and rely on that exception in
-   createSecret: SecretsManagerRDSMySQLRotationMultiUser/lambda_function.py in
-   https://github.com/aws-samples/aws-secrets-manager-rotation-lambdas).
+   createSecret: https://github.com/aws-samples/aws-secrets-manager-rotation-lambdas,
+   folder SecretsManagerRDSMySQLRotationMultiUser).
 2. RotateSecret refuses to start while AWSPENDING is on a version other than
    AWSCURRENT ("assumes that a previous rotation request is still in progress
    and returns an error"); a failed rotation leaves the labels as they were
