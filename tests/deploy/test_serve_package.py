@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 import requests
@@ -34,22 +35,16 @@ def _env(tmp_path):
     return {**os.environ, "TMPDIR": str(temp)}, temp
 
 
+def _serve(package: Path) -> list[str]:
+    return [sys.executable, "-m", "deploy", "serve", "--port", "0", "--handler", "app:handler",
+            "--package", str(package)]  # fmt: skip
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_unpacked_folder_is_removed_when_serve_is_stopped(tmp_path, stop):
     env, temp = _env(tmp_path)
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "deploy",
-            "serve",
-            "--port",
-            "0",
-            "--handler",
-            "app:handler",
-            "--package",
-            str(_package(tmp_path / "p.zip")),
-        ],
+        _serve(_package(tmp_path / "p.zip")),
         cwd=REPO,
         env=env,
         stderr=subprocess.PIPE,
@@ -81,18 +76,7 @@ def test_package_for_another_architecture_is_refused_clearly(tmp_path):
     package = _package(tmp_path / "other.zip", {name: elf_header(machine)})
     env, temp = _env(tmp_path)
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "deploy",
-            "serve",
-            "--port",
-            "0",
-            "--handler",
-            "app:handler",
-            "--package",
-            str(package),
-        ],
+        _serve(package),
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -11,6 +11,7 @@ import pytest
 
 from service.jobs import dbusers, rotate
 from tests.support import privileges
+from tests.support.cluster import logs_in
 from tests.support.databases import MARIADB, admin_connection
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
@@ -24,17 +25,6 @@ def run_step(client, cluster, token, step):
 def rotate_fully(client, cluster):
     """One rotation as Secrets Manager runs it (tests.support.secrets_manager)."""
     return client.rotate(cluster.app_arn)
-
-
-def logs_in(cluster, secret):
-    try:
-        pymysql.connect(
-            host=MARIADB["host"], port=MARIADB["port"], user=secret["username"],
-            password=secret["password"], database=cluster.database, ssl_disabled=True,
-        ).close()  # fmt: skip
-    except pymysql.err.OperationalError:
-        return False
-    return True
 
 
 def test_rotation_alternates_users_and_keeps_the_previous_credentials_working(

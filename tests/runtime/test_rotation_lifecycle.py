@@ -13,11 +13,10 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import boto3
-import pymysql
 import pytest
 
 from service.jobs import migrate, rotate
-from tests.support.databases import MARIADB
+from tests.support.cluster import logs_in
 from tests.support.secrets_manager import RotatingSecretsManager, RotationInProgress
 
 CURRENT, PENDING = "AWSCURRENT", "AWSPENDING"
@@ -33,17 +32,6 @@ def secrets_manager(cluster):
 
 def migrate_now():
     return migrate.handler({"action": "upgrade", "revision": "head"}, None)
-
-
-def logs_in(cluster, secret):
-    try:
-        pymysql.connect(
-            host=MARIADB["host"], port=MARIADB["port"], user=secret["username"],
-            password=secret["password"], database=cluster.database, ssl_disabled=True,
-        ).close()  # fmt: skip
-    except pymysql.err.OperationalError:
-        return False
-    return True
 
 
 def assert_no_rotation_in_progress(secrets_manager, cluster):

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 
 import boto3
+import pymysql
 
 from tests.support.databases import MARIADB
 
@@ -44,3 +45,15 @@ def create_cluster(database: str, app_user: str) -> Cluster:
            "dbname": database, "username": app_user}  # fmt: skip
     app_arn = client.create_secret(Name=f"{database}-app", SecretString=json.dumps(app))
     return Cluster(database, app_user, admin_arn["ARN"], app_arn["ARN"])
+
+
+def logs_in(cluster: Cluster, secret: dict[str, str]) -> bool:
+    """Whether the secret's user and password open a session on the cluster's database."""
+    try:
+        pymysql.connect(
+            host=MARIADB["host"], port=MARIADB["port"], user=secret["username"],
+            password=secret["password"], database=cluster.database, ssl_disabled=True,
+        ).close()  # fmt: skip
+    except pymysql.err.OperationalError:
+        return False
+    return True
