@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from deploy.commands import out
 from deploy.errors import DeployError
 
+DEFAULT_ZIP = Path("build/lambda.zip")  # what `python -m deploy package` writes
+
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_logs import CloudWatchLogsClient
@@ -137,10 +139,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     from deploy import status
     from deploy.zipper import file_hashes
 
+    if args.zip is not None and not args.zip.is_file():
+        raise DeployError(f"--zip {args.zip}: no such file")
+    package = args.zip or DEFAULT_ZIP
     client = _client(args)
-    zip_sha = file_hashes(args.zip)[1] if args.zip and args.zip.is_file() else None
+    zip_sha = file_hashes(package)[1] if package.is_file() else None
     report: dict[str, Any] = {
-        "zip": {"path": str(args.zip), "code_sha256": zip_sha} if zip_sha else None,
+        "zip": {"path": str(package), "code_sha256": zip_sha} if zip_sha else None,
         "functions": {
             role: status.function_status(client, role, _function(args, role), args.alias, zip_sha)
             for role in ROLES

@@ -243,7 +243,9 @@ def _add_operations(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "per function: the version live serves and the one before, their code versus a "
         "local zip, when they were published, and the alias routing",
     )
-    p.add_argument("--zip", type=Path, default=Path("build/lambda.zip"), help="compare with")
+    p.add_argument(
+        "--zip", type=Path, help="compare with this zip (default: build/lambda.zip if it exists)"
+    )
     p.add_argument("--alias", default="live")
     p.add_argument("--json", action="store_true", help="print the status as JSON")
     p.set_defaults(func=aws_commands.cmd_status)

@@ -80,15 +80,24 @@ def test_status_text_and_weighted_routing(stack, live_release, capsys):
     assert f"migrate: {MIGRATE}" in text and "  newest    version 2" in text
 
 
-def test_status_without_a_local_zip_and_without_alias(stack, tmp_path, capsys):
+def test_status_without_a_local_zip_and_without_alias(stack, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no build/lambda.zip here
     stack.client.delete_alias(FunctionName=ROTATE, Name="live")
-    assert main(["status", "--zip", str(tmp_path / "none.zip"), "--json"]) == 0
+    assert main(["status", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["zip"] is None
     assert report["functions"]["api"]["live"]["matches_zip"] is None
     assert report["functions"]["rotate"]["alias"] is None
-    assert main(["status", "--zip", str(tmp_path / "none.zip")]) == 0
+    assert main(["status"]) == 0
     assert "no alias: Terraform creates `live`" in capsys.readouterr().out
+
+
+def test_status_with_a_zip_that_does_not_exist_is_an_error(stack, tmp_path, capsys):
+    # An explicit --zip is never silently dropped from the comparison.
+    assert main(["status", "--zip", str(tmp_path / "none.zip")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip() == f"error: --zip {tmp_path / 'none.zip'}: no such file"
 
 
 # ---------------------------------------------------------------------------
