@@ -16,8 +16,8 @@ from werkzeug.datastructures import Headers
 
 from tests.benchmarks import environment as env
 from tests.benchmarks.stats import summarize
-from tests.conftest import MARIADB
-from tests.transport import LambdaContext, make_v1_event
+from tests.support.databases import MARIADB
+from tests.support.transport import LambdaContext, make_v1_event
 
 ProgressFn = Callable[[str], None]
 Sender = Callable[[env.Request], tuple[int, bytes]]
