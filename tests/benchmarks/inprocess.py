@@ -41,9 +41,8 @@ def quiet_stdout() -> Iterator[None]:
 
 def make_handler(database: env.Database) -> tuple[Any, Callable[..., Any]]:
     """The app and handler exactly as service/lambda_handler.py builds them."""
-    from apig_wsgi import make_lambda_handler
-
     from service import create_app
+    from service.apigateway import make_handler as gateway_handler
     from service.observability import instrument
 
     # The migrations ran an app first, which set up text logging for the process:
@@ -53,7 +52,7 @@ def make_handler(database: env.Database) -> tuple[Any, Callable[..., Any]]:
         if getattr(handler, "_inventory_handler", False):
             service_logger.removeHandler(handler)
     app = create_app({"DATABASE_URL": database.app_url(), "IMAGES_BUCKET": env.BUCKET})
-    return app, instrument(make_lambda_handler(app, binary_support=True), app)
+    return app, instrument(gateway_handler(app), app)
 
 
 def to_event(request: env.Request) -> dict[str, Any]:
