@@ -7,12 +7,13 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, url_for
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest, NotFound, ServiceUnavailable
 
 from service.api.bodies import ImageUpload, Upload
 from service.api.commits import commit_keeping_objects, retry_on_deadlock
-from service.api.lookups import owned_image, owned_product
+from service.api.lookups import owned_image, owned_product, owned_product_images
 from service.api.operation import accepts, loads, operation
 from service.errors import RETRY_AFTER_SECONDS
 from service.extensions import db
@@ -27,7 +28,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("images", __name__, url_prefix="/v1/product/<id:product_id>/image")
 
 
-def _image_body(image: ProductImage) -> dict[str, Any]:
+def _image_body(image: ProductImage | Row[Any]) -> dict[str, Any]:
     store = current_store()
     return {
         "image_id": image.id,
@@ -91,10 +92,10 @@ def create_image(product: Product, body: Upload) -> tuple[dict[str, Any], dict[s
 
 @bp.get("")
 @operation(200, "The images", ImageOut, many=True, auth=True, errors=(403,))
-@loads(owned_product)
-def list_images(product: Product) -> list[dict[str, Any]]:
+@loads(owned_product_images)
+def list_images(images: list[Row[Any]]) -> list[dict[str, Any]]:
     """List the images of your product."""
-    return [_image_body(image) for image in product.images]  # oldest first
+    return [_image_body(image) for image in images]  # oldest first
 
 
 @bp.get("/<id:image_id>")

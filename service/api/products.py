@@ -10,13 +10,20 @@ from werkzeug.exceptions import NotFound
 
 from service.api.bodies import JsonBody
 from service.api.commits import commit_keeping_objects, commit_or_conflict, retry_on_deadlock
-from service.api.lookups import owned_product, product_or_404
+from service.api.lookups import owned_product, product_row_or_404
 from service.api.operation import accepts, loads, operation
 from service.auth import current_user
 from service.dates import touched
 from service.extensions import db
 from service.models import Product, ProductImage
-from service.schemas import PRODUCT_READ_ONLY, ProductOut, ProductPatch, ProductWrite
+from service.schemas import (
+    PRODUCT_READ_ONLY,
+    Dumped,
+    ProductOut,
+    ProductPatch,
+    ProductWrite,
+    row_dumper,
+)
 from service.storage import delete_quietly
 
 bp = Blueprint("products", __name__, url_prefix="/v1/product")
@@ -37,12 +44,14 @@ def create_product(body: dict[str, Any]) -> tuple[Product, dict[str, str]]:
     return product, {"Location": url_for(".get_product", product_id=product.id)}
 
 
+_product_body = row_dumper(ProductOut)
+
+
 @bp.get("/<id:product_id>")
 @operation(200, "The product", ProductOut)
-@loads(product_or_404)
-def get_product(product: Product) -> Product:
+def get_product(product_id: int) -> Dumped:
     """Get a product."""
-    return product  # any product, no authentication needed
+    return _product_body(product_row_or_404(product_id))  # any product, no authentication
 
 
 @bp.put("/<id:product_id>")

@@ -100,8 +100,8 @@ def test_image_list_costs_only_its_own_selects(api):
         api.post(f"/v1/product/{product['id']}/image", data=files, headers=owner.auth)
     response, counts = _warm(api, "GET", f"/v1/product/{product['id']}/image", headers=owner.auth)
     assert response.status_code == 200 and len(response.json) == 2
-    # the caller, the product, its images: no ping, no BEGIN, no ROLLBACK
-    assert len(counts.queries) == len(counts.sql) == 3 and counts.wire["ping"] == 0
+    # the caller, then the product joined with its images: no ping, no BEGIN, no ROLLBACK
+    assert len(counts.queries) == len(counts.sql) == 2 and counts.wire["ping"] == 0
     assert all(q.upper().startswith("SELECT") for q in counts.queries), counts.queries
 
 
