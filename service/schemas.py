@@ -8,7 +8,6 @@ documented schema and the code cannot drift apart.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -316,34 +315,9 @@ def parse(
     return result
 
 
-class Dumped(dict[str, Any]):
-    """A response body already in its JSON form (from ``row_dumper``): ``dump`` keeps it."""
-
-
 def dump(model: type[BaseModel], obj: Any) -> dict[str, Any]:
     """Serialise an ORM object or dict through its response model."""
-    if type(obj) is Dumped:
-        return obj
     return model.model_validate(obj).model_dump(mode="json")
-
-
-def row_dumper(model: type[BaseModel]) -> Callable[[Any], Dumped]:
-    """A serialiser of database rows (anything with the model's fields as attributes) into
-    what ``dump(model, row)`` gives, without validating on the hot path: the fields in the
-    model's order, timestamps through ``isoformat``, other values as the database returns
-    them (the columns' types are the fields' types: tests/unit/test_schemas.py checks it).
-    A GET product spent ~60 us in pydantic's validate-and-dump."""
-    fields = [(name, info.annotation is datetime) for name, info in model.model_fields.items()]
-
-    def dump_row(row: Any) -> Dumped:
-        return Dumped(
-            {
-                name: isoformat(getattr(row, name)) if timestamp else getattr(row, name)
-                for name, timestamp in fields
-            }
-        )
-
-    return dump_row
 
 
 def _reject_constant(name: str) -> Any:

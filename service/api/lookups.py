@@ -14,11 +14,11 @@ from werkzeug.exceptions import Forbidden, NotFound
 from service.auth import current_user
 from service.connections import read_rows
 from service.extensions import db
-from service.models import Product, ProductImage, User
+from service.models import Product, ProductImage
 
 
-def own_account(user_id: int) -> User:
-    """The caller's own account; any other id is 403, existing or not."""
+def own_account(user_id: int) -> Row[Any]:
+    """The caller's own account (its row); any other id is 403, existing or not."""
     user = current_user()
     if user.id != user_id:
         raise Forbidden("You can only access your own account.")

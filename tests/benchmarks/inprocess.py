@@ -244,6 +244,28 @@ def orm_get(app: Any, product_id: int, requests: int) -> dict[str, Any]:
     return summarize(wall)
 
 
+def core_row_read(app: Any, product_id: int, requests: int) -> dict[str, Any]:
+    """Reference point: the same read as GET product (service.api.lookups, a Core select
+    on a fresh session's connection, with the dead-connection retry)."""
+    from sqlalchemy.orm import Session
+
+    from service.api.lookups import _PRODUCT_ROW
+    from service.connections import read_rows
+    from service.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    wall = []
+    for i in range(requests + 100):
+        t0 = time.perf_counter_ns()
+        with Session(engine) as session:
+            assert read_rows(session, _PRODUCT_ROW, {"product_id": product_id})
+        t1 = time.perf_counter_ns()
+        if i >= 100:
+            wall.append(t1 - t0)
+    return summarize(wall)
+
+
 def run(
     database: env.Database,
     requests: int,
@@ -297,6 +319,8 @@ def run(
         progress(f"floor x{requests}")
         results["_floor_pymysql_pk_select"] = floor(database, seeded.product_id, requests)
         results["_orm_session_get"] = orm_get(app, seeded.product_id, requests)
+        with contextlib.suppress(ImportError):  # the code before issue 14's second round
+            results["_core_row_read"] = core_row_read(app, seeded.product_id, requests)
         with app.app_context():
             from service.extensions import db
 
