@@ -24,8 +24,8 @@ from service.connections import read_rows
 from service.credential_cache import CredentialCache
 from service.errors import problem
 from service.extensions import db
+from service.fields import MAX_PASSWORD_BYTES
 from service.models import User, password_matches, username_key
-from service.schemas import MAX_PASSWORD_BYTES
 
 logger = logging.getLogger(__name__)
 

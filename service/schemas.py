@@ -27,9 +27,12 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from service.dates import isoformat
 from service.errors import ValidationError
-
-MAX_PASSWORD_BYTES = 72  # bcrypt's limit: longer would be silently truncated elsewhere
-MIN_PASSWORD_LENGTH = 8
+from service.fields import (  # noqa: F401 (USER_READ_ONLY, PRODUCT_READ_ONLY: importable here too)
+    MAX_PASSWORD_BYTES,
+    MIN_PASSWORD_LENGTH,
+    PRODUCT_READ_ONLY,
+    USER_READ_ONLY,
+)
 
 # ---------------------------------------------------------------- field types
 
@@ -211,10 +214,6 @@ class ProductPatch(_Request):
     manufacturer: Text = _optional()
     quantity: Quantity = _optional()
 
-
-# The original API accepted (and ignored) these on user creation.
-USER_READ_ONLY = frozenset({"id", "account_created", "account_updated"})
-PRODUCT_READ_ONLY = frozenset({"id", "date_added", "date_last_updated", "owner_user_id"})
 
 # ----------------------------------------------------------------- responses
 

@@ -19,7 +19,6 @@ from service.errors import RETRY_AFTER_SECONDS
 from service.extensions import db
 from service.models import Product, ProductImage
 from service.observability import current_metrics
-from service.schemas import ImageOut
 from service.storage import StorageError, current_store, delete_quietly
 from service.uploads import NotAnImage, detect_image_type, sanitize_file_name
 
@@ -41,7 +40,7 @@ def _image_body(image: ProductImage | Row[Any]) -> dict[str, Any]:
 
 
 @bp.post("")
-@operation(201, "Created", ImageOut, auth=True, errors=(403,))
+@operation(201, "Created", "ImageOut", auth=True, errors=(403,))
 @loads(owned_product)
 @accepts(ImageUpload())
 def create_image(product: Product, body: Upload) -> tuple[dict[str, Any], dict[str, str]]:
@@ -91,7 +90,7 @@ def create_image(product: Product, body: Upload) -> tuple[dict[str, Any], dict[s
 
 
 @bp.get("")
-@operation(200, "The images", ImageOut, many=True, auth=True, errors=(403,))
+@operation(200, "The images", "ImageOut", many=True, auth=True, errors=(403,))
 @loads(owned_product_images)
 def list_images(images: list[Row[Any]]) -> list[dict[str, Any]]:
     """List the images of your product."""
@@ -99,7 +98,7 @@ def list_images(images: list[Row[Any]]) -> list[dict[str, Any]]:
 
 
 @bp.get("/<id:image_id>")
-@operation(200, "The image", ImageOut, auth=True, errors=(403,))
+@operation(200, "The image", "ImageOut", auth=True, errors=(403,))
 @loads(owned_image)
 def get_image(image: ProductImage) -> dict[str, Any]:
     """Get one image of your product."""
