@@ -27,12 +27,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from service.dates import isoformat
 from service.errors import ValidationError
-from service.fields import (  # noqa: F401 (USER_READ_ONLY, PRODUCT_READ_ONLY: importable here too)
-    MAX_PASSWORD_BYTES,
-    MIN_PASSWORD_LENGTH,
-    PRODUCT_READ_ONLY,
-    USER_READ_ONLY,
-)
+from service.fields import MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH
 
 # ---------------------------------------------------------------- field types
 
