@@ -12,8 +12,9 @@ try:
     from service.observability import instrument
 
     app = create_app()
-    handler = instrument(make_handler(app), app)
-    snapstart.register(app)  # no-op unless the runtime provides snapshot_restore_py
 finally:
     gc.freeze()
     gc.enable()
+
+handler = instrument(make_handler(app), app)
+snapstart.register(app)  # no-op unless the runtime provides snapshot_restore_py
