@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+import gc
 
-import click
-from flask import Flask
+# Importing Flask, SQLAlchemy, pydantic and the app allocates objects that live as long as
+# the process; the cyclic collector running meanwhile only walks them again and again.
+# Paused while they are imported, then they are frozen out of its sight (re-enabled
+# without the freeze, its next young collection would walk all of them at once).
+# service/lambda_handler.py does the same around creating the app. Measured in
+# docs/performance.md (cold start).
+_collecting = gc.isenabled()
+gc.disable()
+try:
+    from collections.abc import Mapping
+    from pathlib import Path
+    from typing import Any
 
-from service import auth, observability, response_headers, storage
-from service.config import from_env
-from service.db import configure_database, register_engine_events
-from service.errors import register_error_handlers
-from service.extensions import db, init_migrate
-from service.routing import CONVERTERS
-from service.stage import StagePrefixMiddleware
+    import click
+    from flask import Flask
+
+    from service import auth, observability, response_headers, storage
+    from service.config import from_env
+    from service.db import configure_database, register_engine_events
+    from service.errors import register_error_handlers
+    from service.extensions import db, init_migrate
+    from service.routing import CONVERTERS
+    from service.stage import StagePrefixMiddleware
+finally:
+    gc.freeze()
+    if _collecting:
+        gc.enable()
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -11,19 +11,21 @@ import binascii
 import functools
 import logging
 import re
+from typing import Any
 
 import bcrypt
 from flask import Flask, Response, current_app, request
 from flask_httpauth import HTTPBasicAuth
-from sqlalchemy import select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import Authorization
 
+from service.connections import read_rows
 from service.credential_cache import CredentialCache
 from service.errors import problem
 from service.extensions import db
-from service.models import User, username_key
-from service.schemas import MAX_PASSWORD_BYTES
+from service.fields import MAX_PASSWORD_BYTES
+from service.models import User, password_matches, username_key
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +107,7 @@ def _cost(password_hash: str) -> int:
     return int(password_hash.split("$")[2])  # "$2b$<cost>$<salt and hash>"
 
 
-def _upgrade_hash(user: User, password: str, rounds: int) -> None:
+def _upgrade_hash(user: Row[Any], password: str, rounds: int) -> None:
     """Re-hash at the configured cost after a successful login, if the stored cost differs.
 
     A compare-and-set: if the password changed since this request read it, the
@@ -126,9 +128,15 @@ def _upgrade_hash(user: User, password: str, rounds: int) -> None:
         logger.warning("could not upgrade a password hash", extra={"user_id": user.id})
 
 
+# The caller's columns as a plain row, not an ORM object (service.connections.read_rows):
+# the views only read them, and a change to the account is an UPDATE (service/api/users.py).
+_users = User.__table__
+_CALLER = select(*_users.c).where(_users.c.username_key == bindparam("username_key"))
+
+
 @basic_auth.verify_password
-def verify_password(username: str, password: str) -> User | None:
-    """The user these credentials belong to, or None (401).
+def verify_password(username: str, password: str) -> Row[Any] | None:
+    """The user these credentials belong to (the row of its columns), or None (401).
 
     Every request that names a username costs one user lookup and one bcrypt
     check at the cost of the hash it is checked against, whether the user
@@ -137,14 +145,15 @@ def verify_password(username: str, password: str) -> User | None:
     if not username:
         return None  # no (or malformed) credentials: nothing to look up
     rounds = current_app.config["BCRYPT_ROUNDS"]
-    user: User | None = None
+    user: Row[Any] | None = None
     if len(username) <= MAX_USERNAME:
-        user = db.session.scalar(select(User).where(User.username_key == username_key(username)))
+        rows = read_rows(db.session, _CALLER, {"username_key": username_key(username)})
+        user = rows[0] if rows else None
     cached = user is not None and _cache().contains(user.id, password, user.password_hash)
     if cached:
         matched = True
     elif user is not None and _usable(password):
-        matched = user.check_password(password)
+        matched = password_matches(user.password_hash, password)
     else:
         stored = user.password_hash if user is not None else _dummy_hash(rounds)
         bcrypt.checkpw(b"unusable", stored.encode())  # the same work as a real check
@@ -165,7 +174,7 @@ def auth_error(status: int) -> Response:
     return problem(status, "Valid HTTP Basic credentials are required.")
 
 
-def current_user() -> User:
-    """The authenticated user of this request."""
-    user: User = basic_auth.current_user()
+def current_user() -> Row[Any]:
+    """The authenticated user of this request: the row of its columns."""
+    user: Row[Any] = basic_auth.current_user()
     return user

@@ -22,16 +22,20 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pymysql
 from pymysql.constants import SERVER_STATUS
-from sqlalchemy import event, exc
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy import Select, event, exc
+from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.orm import ORMExecuteState, Session, scoped_session
 from sqlalchemy.sql.elements import TextClause
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+AnySession = Session | scoped_session[Any]
 
 # A dead connection (killed, server restarted, idle timeout) fails at once; a slow
 # failure is a timeout, and retrying it could outlast the request's time budget.
@@ -127,25 +131,54 @@ def _plain_read(statement: Any) -> bool:
     return bool(getattr(statement, "is_select", False)) and statement._for_update_arg is None
 
 
+def _retryable(session: AnySession, connection: Connection) -> bool:
+    """True when a read on ``connection`` may run again on a new one: nothing pending in
+    the session and no transaction open on the server (a plain autocommit read)."""
+    if session.new or session.dirty or session.deleted:
+        return False
+    dbapi_connection = connection.connection.dbapi_connection
+    return isinstance(dbapi_connection, LeanConnection) and not dbapi_connection.in_transaction
+
+
+def _retry_once(session: AnySession, read: Callable[[], T], retryable: bool) -> T:
+    started = time.monotonic()
+    try:
+        return read()
+    except exc.DBAPIError as error:
+        if (
+            not retryable
+            or not error.connection_invalidated
+            or time.monotonic() - started > FAST_FAILURE_SECONDS
+        ):
+            raise
+        logger.info("pooled database connection was dead; reading again on a new one")
+    session.rollback()  # forget the invalidated connection; nothing was written
+    return read()
+
+
 def retry_read_on_dead_connection(state: ORMExecuteState) -> Any:
     """A ``do_orm_execute`` hook: run a plain read again, once, if its pooled connection
     turns out to be dead, provided no transaction was open and nothing is pending."""
     session = state.session
-    if not _plain_read(state.statement) or session.new or session.dirty or session.deleted:
+    if not _plain_read(state.statement):
         return None
-    connection = session.connection(bind_arguments=state.bind_arguments)
-    dbapi_connection = connection.connection.dbapi_connection
-    if not isinstance(dbapi_connection, LeanConnection) or dbapi_connection.in_transaction:
+    if not _retryable(session, session.connection(bind_arguments=state.bind_arguments)):
         return None
-    started = time.monotonic()
-    try:
-        return state.invoke_statement()
-    except exc.DBAPIError as error:
-        if not error.connection_invalidated or time.monotonic() - started > FAST_FAILURE_SECONDS:
-            raise
-        logger.info("pooled database connection was dead; reading again on a new one")
-    session.rollback()  # forget the invalidated connection; nothing was written
-    return state.invoke_statement()
+    return _retry_once(session, state.invoke_statement, retryable=True)
+
+
+def read_rows(
+    session: AnySession, statement: Select[Any], parameters: dict[str, Any]
+) -> list[Row[Any]]:
+    """The rows of a plain Core SELECT, run on the session's connection without the ORM,
+    and read again once on a new connection if the pooled one is dead, like
+    ``retry_read_on_dead_connection``. Cheaper than loading ORM objects: compare the rows
+    ``_core_row_read`` and ``_orm_session_get`` of ``python -m tests.benchmarks``."""
+
+    def read() -> list[Row[Any]]:
+        return list(session.connection().execute(statement, parameters).all())
+
+    return _retry_once(session, read, retryable=_retryable(session, session.connection()))
 
 
 def install_session_retry(sessions: Any) -> None:

@@ -67,6 +67,19 @@ def username_key(username: str) -> str:
     return username.translate(_ASCII_LOWER)
 
 
+def hash_password(password: str, rounds: int) -> str:
+    """A bcrypt hash of a password (the caller has checked its 72-byte limit)."""
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    """True if ``password`` matches a stored bcrypt hash (~60 ms at cost 10)."""
+    try:
+        return bcrypt.checkpw(password.encode(), password_hash.encode())
+    except ValueError:  # over 72 bytes: bcrypt 5 refuses rather than truncates
+        return False
+
+
 class User(db.Model):  # type: ignore[name-defined,misc]
     """An API user; the username is an e-mail address."""
 
@@ -89,15 +102,11 @@ class User(db.Model):  # type: ignore[name-defined,misc]
 
     def set_password(self, password: str, rounds: int) -> None:
         """Hash and store a password (the caller has checked its 72-byte limit)."""
-        salt = bcrypt.gensalt(rounds)
-        self.password_hash = bcrypt.hashpw(password.encode(), salt).decode()
+        self.password_hash = hash_password(password, rounds)
 
     def check_password(self, password: str) -> bool:
         """True if the password matches the stored hash (~60 ms at cost 10)."""
-        try:
-            return bcrypt.checkpw(password.encode(), self.password_hash.encode())
-        except ValueError:  # over 72 bytes: bcrypt 5 refuses rather than truncates
-            return False
+        return password_matches(self.password_hash, password)
 
 
 class Product(db.Model):  # type: ignore[name-defined,misc]

@@ -79,8 +79,9 @@ def _problems(statuses: set[int]) -> dict[str, Any]:
 
 def _success(op: Operation) -> dict[str, Any]:
     response: dict[str, Any] = {"description": op.description}
-    if op.model is not None:
-        schema = {"type": "array", "items": _ref(op.model)} if op.many else _ref(op.model)
+    model = op.response_model
+    if model is not None:
+        schema = {"type": "array", "items": _ref(model)} if op.many else _ref(model)
         response["content"] = {JSON: {"schema": schema}}
     return {str(op.status): response}
 
@@ -122,8 +123,8 @@ def _paths(app: Flask) -> tuple[dict[str, Any], list[Operation]]:
 def _component_schemas(operations: list[Operation]) -> dict[str, Any]:
     models: dict[type[BaseModel], str] = {Problem: "serialization"}
     for op in operations:
-        if op.model is not None:
-            models[op.model] = "serialization"
+        if op.response_model is not None:
+            models[op.response_model] = "serialization"
         if op.body is not None and not isinstance(op.body.schema, dict):
             models[op.body.schema] = "validation"
     _, defs = models_json_schema(list(models.items()), ref_template=REF)  # type: ignore[arg-type]

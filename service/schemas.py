@@ -27,9 +27,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from service.dates import isoformat
 from service.errors import ValidationError
-
-MAX_PASSWORD_BYTES = 72  # bcrypt's limit: longer would be silently truncated elsewhere
-MIN_PASSWORD_LENGTH = 8
+from service.fields import MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH
 
 # ---------------------------------------------------------------- field types
 
@@ -151,8 +149,14 @@ Id = Annotated[int, Field(ge=1)]
 # ------------------------------------------------------------------ requests
 
 
+# defer_build: a model's validator and serialiser are built when it is first used, not at
+# import: a cold start that answers a GET pays for the one response model it needs
+# (docs/performance.md, cold start).
+DEFERRED = ConfigDict(defer_build=True)
+
+
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class UserCreate(_Request):
@@ -195,7 +199,9 @@ def _optional() -> Any:
 class ProductPatch(_Request):
     """Body of PATCH /v1/product/{productId}: any non-empty subset of the five fields."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"minProperties": 1}, defer_build=True
+    )
 
     name: Name = _optional()
     description: Text = _optional()
@@ -204,15 +210,11 @@ class ProductPatch(_Request):
     quantity: Quantity = _optional()
 
 
-# The original API accepted (and ignored) these on user creation.
-USER_READ_ONLY = frozenset({"id", "account_created", "account_updated"})
-PRODUCT_READ_ONLY = frozenset({"id", "date_added", "date_last_updated", "owner_user_id"})
-
 # ----------------------------------------------------------------- responses
 
 
 class _Response(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
 
 
 class UserOut(_Response):
@@ -254,6 +256,8 @@ class ImageOut(_Response):
 class Problem(BaseModel):
     """RFC 9457 problem details; ``errors`` names each bad field on validation errors."""
 
+    model_config = DEFERRED
+
     type: str
     title: str
     status: int
@@ -264,12 +268,16 @@ class Problem(BaseModel):
 class FieldError(BaseModel):
     """One invalid field and what is wrong with it."""
 
+    model_config = DEFERRED
+
     field: str
     message: str
 
 
 class Health(BaseModel):
     """Health check result."""
+
+    model_config = DEFERRED
 
     status: str
     database: str

@@ -16,10 +16,7 @@ import pytest
 from service import create_app
 from tests.support import aws as aws_support
 from tests.support.apps import dispose, make_config
-
-# MARIADB is not used here: tests/benchmarks still imports it (and these) from this file.
-from tests.support.databases import (  # noqa: F401
-    MARIADB,
+from tests.support.databases import (
     admin_connection,
     clear_tables,
     migrate_to_head,

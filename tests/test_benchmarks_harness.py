@@ -41,7 +41,8 @@ def test_handler_benchmark_runs_end_to_end(tmp_path):
     data = json.loads(out.read_text())
     results = data["handler"]["results"]
     assert set(results) == {"health", "get_product", "_floor_pymysql_pk_select",
-                            "_orm_session_get", "_framework_no_database"}  # fmt: skip
+                            "_orm_session_get", "_core_row_read",
+                            "_framework_no_database"}  # fmt: skip
     assert results["get_product"]["n"] == 20
     assert results["get_product"]["ratio_over_floor"] > 1
     assert data["targets"]["handler.get_product.interleaved_with_floor.ratio"]["value"] > 1

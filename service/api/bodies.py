@@ -6,15 +6,29 @@ the result; service/openapi.py documents ``media_type``, ``schema`` and ``proble
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from flask import current_app, request
-from pydantic import BaseModel
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from service.schemas import load_json_object, parse
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+
+def resolve_model(model: type[BaseModel] | str) -> type[BaseModel]:
+    """A pydantic model, given as such or by its name in service/schemas.py.
+
+    The views name their models, so that pydantic (~45 ms) is imported by the first
+    request that validates or dumps through one, not at cold start: GET product needs
+    none (its body is built from the row, service/api/products.py).
+    """
+    if isinstance(model, str):
+        resolved: type[BaseModel] = getattr(importlib.import_module("service.schemas"), model)
+        return resolved
+    return model
 
 
 class Body(Protocol):
@@ -40,7 +54,7 @@ class JsonBody:
     :param ignored: fields dropped silently (the original API accepted them on user creation).
     """
 
-    model: type[BaseModel]
+    model: type[BaseModel] | str
     read_only: frozenset[str] = frozenset()
     ignored: frozenset[str] = frozenset()
 
@@ -50,12 +64,14 @@ class JsonBody:
 
     @property
     def schema(self) -> type[BaseModel]:
-        return self.model
+        return resolve_model(self.model)
 
     def read(self) -> dict[str, Any]:
+        from service.schemas import load_json_object, parse
+
         data = load_json_object(request.get_data(), request.mimetype)
         sent = {k: v for k, v in data.items() if k not in self.ignored}
-        return parse(self.model, sent, read_only=self.read_only)
+        return parse(self.schema, sent, read_only=self.read_only)
 
 
 @dataclass(frozen=True)

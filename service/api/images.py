@@ -7,18 +7,18 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, url_for
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest, NotFound, ServiceUnavailable
 
 from service.api.bodies import ImageUpload, Upload
 from service.api.commits import commit_keeping_objects, retry_on_deadlock
-from service.api.lookups import owned_image, owned_product
+from service.api.lookups import owned_image, owned_product, owned_product_images
 from service.api.operation import accepts, loads, operation
 from service.errors import RETRY_AFTER_SECONDS
 from service.extensions import db
 from service.models import Product, ProductImage
 from service.observability import current_metrics
-from service.schemas import ImageOut
 from service.storage import StorageError, current_store, delete_quietly
 from service.uploads import NotAnImage, detect_image_type, sanitize_file_name
 
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("images", __name__, url_prefix="/v1/product/<id:product_id>/image")
 
 
-def _image_body(image: ProductImage) -> dict[str, Any]:
+def _image_body(image: ProductImage | Row[Any]) -> dict[str, Any]:
     store = current_store()
     return {
         "image_id": image.id,
@@ -40,7 +40,7 @@ def _image_body(image: ProductImage) -> dict[str, Any]:
 
 
 @bp.post("")
-@operation(201, "Created", ImageOut, auth=True, errors=(403,))
+@operation(201, "Created", "ImageOut", auth=True, errors=(403,))
 @loads(owned_product)
 @accepts(ImageUpload())
 def create_image(product: Product, body: Upload) -> tuple[dict[str, Any], dict[str, str]]:
@@ -90,15 +90,15 @@ def create_image(product: Product, body: Upload) -> tuple[dict[str, Any], dict[s
 
 
 @bp.get("")
-@operation(200, "The images", ImageOut, many=True, auth=True, errors=(403,))
-@loads(owned_product)
-def list_images(product: Product) -> list[dict[str, Any]]:
+@operation(200, "The images", "ImageOut", many=True, auth=True, errors=(403,))
+@loads(owned_product_images)
+def list_images(images: list[Row[Any]]) -> list[dict[str, Any]]:
     """List the images of your product."""
-    return [_image_body(image) for image in product.images]  # oldest first
+    return [_image_body(image) for image in images]  # oldest first
 
 
 @bp.get("/<id:image_id>")
-@operation(200, "The image", ImageOut, auth=True, errors=(403,))
+@operation(200, "The image", "ImageOut", auth=True, errors=(403,))
 @loads(owned_image)
 def get_image(image: ProductImage) -> dict[str, Any]:
     """Get one image of your product."""

@@ -19,14 +19,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask.typing import ResponseReturnValue
-from pydantic import BaseModel
 
-from service.api.bodies import Body
+from service.api.bodies import Body, resolve_model
 from service.auth import basic_auth
-from service.schemas import dump
+from service.dates import isoformat
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 View = Callable[..., Any]
 
@@ -44,11 +46,39 @@ class Operation:
     summary: str
     status: int
     description: str  # of the success response
-    model: type[BaseModel] | None
+    model: type[BaseModel] | str | None  # str: its name in service/schemas.py
     many: bool
     auth: bool
     errors: tuple[int, ...]  # statuses raised by the view or its loader
     body: Body | None
+
+    @property
+    def response_model(self) -> type[BaseModel] | None:
+        """The model of the success response's body (imports pydantic if named)."""
+        return None if self.model is None else resolve_model(self.model)
+
+
+class Ready(dict[str, Any]):
+    """A response body already in its JSON form: ``@operation`` sends it as it is.
+
+    For hot reads whose body is built from a row without pydantic (``row_body``); a test
+    checks each such body against its model's dump (tests/unit/test_row_bodies.py).
+    """
+
+
+def row_body(*fields: str, timestamps: frozenset[str]) -> Callable[[Any], Ready]:
+    """A builder of a response body from a row: ``fields`` in order, ``timestamps``
+    through ``isoformat``, other values as the database returns them."""
+
+    def build(row: Any) -> Ready:
+        return Ready(
+            {
+                name: isoformat(getattr(row, name)) if name in timestamps else getattr(row, name)
+                for name in fields
+            }
+        )
+
+    return build
 
 
 def declared_operation(view: View) -> Operation | None:
@@ -65,7 +95,7 @@ def camel_case(name: str) -> str:
 def operation(
     status: int,
     description: str,
-    model: type[BaseModel] | None = None,
+    model: type[BaseModel] | str | None = None,
     *,
     many: bool = False,
     auth: bool = False,
@@ -103,9 +133,14 @@ def operation(
             value, headers = result if isinstance(result, tuple) else (result, {})
             if model is None:
                 return "", status, headers
+            if type(value) is Ready:
+                return value, status, headers
+            from service.schemas import dump
+
+            response_model = resolve_model(model)
             if many:
-                return [dump(model, item) for item in value], status, headers
-            return dump(model, value), status, headers
+                return [dump(response_model, item) for item in value], status, headers
+            return dump(response_model, value), status, headers
 
         wrapped: View = basic_auth.login_required(respond) if auth else respond
         setattr(wrapped, _OPERATION, declared)

@@ -4,7 +4,7 @@ How long a 401 takes for a known and for an unknown username, through the Lambda
 handler (REST v1 events), for a wrong, a 73-byte and an empty password. Equal
 medians mean the answer time does not tell whether an account exists (issue 11,
 item 4). Known and unknown requests alternate, so drift hits both alike. Printed,
-never asserted: tests/test_auth.py checks the same property by counting bcrypt work.
+never asserted: tests/api/test_password_hashing.py checks the same property by counting bcrypt work.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.conftest import admin_connection, make_config, migrate_to_head, mysql_url
-from tests.transport import ApiClient, basic_auth
+from tests.support.apps import make_config
+from tests.support.databases import admin_connection, migrate_to_head, mysql_url
+from tests.support.transport import ApiClient, basic_auth
 
 PASSWORDS = {"wrong": "wrong-password", "73-byte": "x" * 73, "empty": ""}
 

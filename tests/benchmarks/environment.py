@@ -20,8 +20,8 @@ from typing import Any
 
 import pymysql
 
-from tests import images
-from tests.conftest import MARIADB, migrate_to_head, mysql_url
+from tests.support import images
+from tests.support.databases import MARIADB, migrate_to_head, mysql_url
 
 BUCKET = "bench-images"
 REGION = "eu-west-1"

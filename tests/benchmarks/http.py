@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import importlib.util
 import os
 import re
 import subprocess
@@ -169,6 +170,9 @@ def run(
             "gunicorn 1 worker (WSGI)": (gunicorn, False, ""),
         }
         for name, (start, lambda_like, prefix) in servers.items():
+            if start is gunicorn and importlib.util.find_spec("gunicorn") is None:
+                progress(f"{name}: skipped, gunicorn is not installed (the bench extra)")
+                continue
             with start(server_env(database, moto_url, lambda_like)) as (port, pid):
                 client = Client(port, prefix)
                 seeded = env.seed(client.send, png)

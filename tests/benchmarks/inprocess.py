@@ -16,8 +16,8 @@ from werkzeug.datastructures import Headers
 
 from tests.benchmarks import environment as env
 from tests.benchmarks.stats import summarize
-from tests.conftest import MARIADB
-from tests.transport import LambdaContext, make_v1_event
+from tests.support.databases import MARIADB
+from tests.support.transport import LambdaContext, make_v1_event
 
 ProgressFn = Callable[[str], None]
 Sender = Callable[[env.Request], tuple[int, bytes]]
@@ -41,9 +41,8 @@ def quiet_stdout() -> Iterator[None]:
 
 def make_handler(database: env.Database) -> tuple[Any, Callable[..., Any]]:
     """The app and handler exactly as service/lambda_handler.py builds them."""
-    from apig_wsgi import make_lambda_handler
-
     from service import create_app
+    from service.apigateway import make_handler as gateway_handler
     from service.observability import instrument
 
     # The migrations ran an app first, which set up text logging for the process:
@@ -53,7 +52,7 @@ def make_handler(database: env.Database) -> tuple[Any, Callable[..., Any]]:
         if getattr(handler, "_inventory_handler", False):
             service_logger.removeHandler(handler)
     app = create_app({"DATABASE_URL": database.app_url(), "IMAGES_BUCKET": env.BUCKET})
-    return app, instrument(make_lambda_handler(app, binary_support=True), app)
+    return app, instrument(gateway_handler(app), app)
 
 
 def to_event(request: env.Request) -> dict[str, Any]:
@@ -245,6 +244,28 @@ def orm_get(app: Any, product_id: int, requests: int) -> dict[str, Any]:
     return summarize(wall)
 
 
+def core_row_read(app: Any, product_id: int, requests: int) -> dict[str, Any]:
+    """Reference point: the same read as GET product (service.api.lookups, a Core select
+    on a fresh session's connection, with the dead-connection retry)."""
+    from sqlalchemy.orm import Session
+
+    from service.api.lookups import _PRODUCT_ROW
+    from service.connections import read_rows
+    from service.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    wall = []
+    for i in range(requests + 100):
+        t0 = time.perf_counter_ns()
+        with Session(engine) as session:
+            assert read_rows(session, _PRODUCT_ROW, {"product_id": product_id})
+        t1 = time.perf_counter_ns()
+        if i >= 100:
+            wall.append(t1 - t0)
+    return summarize(wall)
+
+
 def run(
     database: env.Database,
     requests: int,
@@ -298,6 +319,8 @@ def run(
         progress(f"floor x{requests}")
         results["_floor_pymysql_pk_select"] = floor(database, seeded.product_id, requests)
         results["_orm_session_get"] = orm_get(app, seeded.product_id, requests)
+        with contextlib.suppress(ImportError):  # the code before issue 14's second round
+            results["_core_row_read"] = core_row_read(app, seeded.product_id, requests)
         with app.app_context():
             from service.extensions import db
 

@@ -24,7 +24,7 @@ from typing import Any
 from tests.benchmarks import environment as env
 from tests.benchmarks.http import STAGE, Client, deploy_serve, server_env
 from tests.benchmarks.stats import summarize
-from tests.conftest import MARIADB
+from tests.support.databases import MARIADB
 
 
 @contextlib.contextmanager

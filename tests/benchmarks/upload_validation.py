@@ -3,7 +3,7 @@
 CPU time of the upload validator (service.uploads.detect_image_type) on crafted
 inputs of up to 4 MiB that make a byte- or chunk-walking validator slow: tiny
 chunks or segments by the hundred thousand, runs of fill bytes, stuffed or
-restart-marker-laden entropy data. Printed, never asserted (tests/test_uploads.py
+restart-marker-laden entropy data. Printed, never asserted (tests/unit/test_uploads.py
 checks what each input is judged to be).
 """
 
@@ -15,7 +15,7 @@ import time
 import zlib
 from collections.abc import Callable
 
-from tests import images
+from tests.support import images
 
 MiB = 1024 * 1024
 LIMIT = 4 * MiB

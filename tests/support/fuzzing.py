@@ -22,7 +22,7 @@ from schemathesis.checks import positive_data_acceptance
 from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 from schemathesis.core.transport import Response
 
-from service.schemas import MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH
+from service.fields import MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH
 
 # Fixed so that a failure replays (printed in the report header); FUZZ_SEED=<n> explores.
 FUZZ_SEED = int(os.environ.get("FUZZ_SEED", "20261127"))
