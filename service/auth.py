@@ -107,16 +107,17 @@ def _cost(password_hash: str) -> int:
     return int(password_hash.split("$")[2])  # "$2b$<cost>$<salt and hash>"
 
 
-def _upgrade_hash(user: Row[Any], password: str, rounds: int) -> None:
-    """Re-hash at the configured cost after a successful login, if the stored cost differs.
+def _upgrade_hash(user: Row[Any], password: str, rounds: int) -> str:
+    """Re-hash at the configured cost after a successful login, if the stored cost differs;
+    returns the hash stored now (the new one, or the old one if the upgrade did not land).
 
     A compare-and-set: if the password changed since this request read it, the
     new hash is kept and this one is dropped.
     """
-    old_hash = user.password_hash
+    old_hash: str = user.password_hash
     new_hash = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
     try:
-        db.session.execute(
+        result = db.session.execute(
             update(User)
             .where(User.id == user.id, User.password_hash == old_hash)
             .values(password_hash=new_hash)
@@ -126,6 +127,8 @@ def _upgrade_hash(user: Row[Any], password: str, rounds: int) -> None:
     except SQLAlchemyError:  # an optimisation only: the login itself succeeded
         db.session.rollback()
         logger.warning("could not upgrade a password hash", extra={"user_id": user.id})
+        return old_hash
+    return new_hash if result.rowcount == 1 else old_hash  # type: ignore[attr-defined]
 
 
 # The caller's columns as a plain row, not an ORM object (service.connections.read_rows):
@@ -160,11 +163,12 @@ def verify_password(username: str, password: str) -> Row[Any] | None:
         matched = False
     if user is None or not matched:
         return None
-    if _cost(user.password_hash) != rounds:
-        _upgrade_hash(user, password, rounds)
+    stored_hash: str = user.password_hash
+    if _cost(stored_hash) != rounds:
+        stored_hash = _upgrade_hash(user, password, rounds)
         cached = False  # the hash changed: remember the credentials against the new one
     if not cached:
-        _cache().add(user.id, password, user.password_hash)
+        _cache().add(user.id, password, stored_hash)
     return user
 
 

@@ -116,6 +116,17 @@ def test_login_rehashes_when_the_configured_cost_changed(api, app):
     assert _stored_hash(app, account.id) == upgraded
 
 
+def test_the_request_after_a_rehash_needs_no_bcrypt(api, app, monkeypatch):
+    # The cache remembers the credentials against the new hash, not the replaced one.
+    account = create_account(api)
+    app.config["BCRYPT_ROUNDS"] = 5
+    calls = _count_bcrypt(monkeypatch)
+    for _ in range(3):
+        assert api.get(f"/v1/user/{account.id}", headers=account.auth).status_code == 200
+    assert len(calls) == 1
+    assert _stored_hash(app, account.id).startswith("$2b$05$")
+
+
 def test_login_keeps_the_hash_when_the_cost_is_current(api, app):
     account = create_account(api)
     stored = _stored_hash(app, account.id)
