@@ -226,40 +226,37 @@ def interleaved_ratio(
 
 def orm_get(app: Any, product_id: int, requests: int) -> dict[str, Any]:
     """Reference point: the ORM's ``session.get`` on a fresh session (the app's engine)."""
-    from sqlalchemy.orm import Session
-
     from service.extensions import db
     from service.models import Product
 
     with app.app_context():
         engine = db.engine
-    wall = []
-    for i in range(requests + 100):
-        t0 = time.perf_counter_ns()
-        with Session(engine) as session:
-            assert session.get(Product, product_id) is not None
-        t1 = time.perf_counter_ns()
-        if i >= 100:
-            wall.append(t1 - t0)
-    return summarize(wall)
+    return _time_sessions(engine, requests, lambda s: s.get(Product, product_id) is not None)
 
 
 def core_row_read(app: Any, product_id: int, requests: int) -> dict[str, Any]:
     """Reference point: the same read as GET product (service.api.lookups, a Core select
     on a fresh session's connection, with the dead-connection retry)."""
-    from sqlalchemy.orm import Session
-
     from service.api.lookups import _PRODUCT_ROW
     from service.connections import read_rows
     from service.extensions import db
 
     with app.app_context():
         engine = db.engine
+    return _time_sessions(
+        engine, requests, lambda s: bool(read_rows(s, _PRODUCT_ROW, {"product_id": product_id}))
+    )
+
+
+def _time_sessions(engine: Any, requests: int, read: Callable[[Any], bool]) -> dict[str, Any]:
+    """``read`` on a fresh session per call, timed after 100 warm-up calls."""
+    from sqlalchemy.orm import Session
+
     wall = []
     for i in range(requests + 100):
         t0 = time.perf_counter_ns()
         with Session(engine) as session:
-            assert read_rows(session, _PRODUCT_ROW, {"product_id": product_id})
+            assert read(session)
         t1 = time.perf_counter_ns()
         if i >= 100:
             wall.append(t1 - t0)
