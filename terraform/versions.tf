@@ -10,7 +10,7 @@ terraform {
     aws = {
       source = "hashicorp/aws"
       # The offline validation in tests/terraform serves the schema of aws 6.69.1
-      # (tests/terraform/data/aws-provider-schema.json.gz); keep the major in step.
+      # (the gzipped schema in tests/terraform/data/); keep the major in step.
       version = "~> 6.69"
     }
   }
