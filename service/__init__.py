@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import gc
+from service.gcpause import collector_paused
 
-# Importing Flask, SQLAlchemy, pydantic and the app allocates objects that live as long as
-# the process; the cyclic collector running meanwhile only walks them again and again.
-# Paused while they are imported, then they are frozen out of its sight (re-enabled
-# without the freeze, its next young collection would walk all of them at once).
-# service/lambda_handler.py does the same around creating the app. Measured in
-# docs/performance.md (cold start).
-_collecting = gc.isenabled()
-gc.disable()
-try:
+with collector_paused():  # the imports' objects live as long as the process
     from collections.abc import Mapping
     from pathlib import Path
     from typing import Any
@@ -27,10 +19,6 @@ try:
     from service.extensions import db, init_migrate
     from service.routing import CONVERTERS
     from service.stage import StagePrefixMiddleware
-finally:
-    gc.freeze()
-    if _collecting:
-        gc.enable()
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -25,7 +25,7 @@ from service.credential_cache import CredentialCache
 from service.errors import problem
 from service.extensions import db
 from service.fields import MAX_PASSWORD_BYTES
-from service.models import User, password_matches, username_key
+from service.models import User, hash_password, password_matches, username_key
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ basic_auth = StrictBasicAuth(realm=REALM)
 def _dummy_hash(rounds: int) -> str:
     # Checked against when the user does not exist, so that answering 401
     # takes as long for an unknown username as for a wrong password.
-    return bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds)).decode()
+    return hash_password("not-a-password", rounds)
 
 
 def init_app(app: Flask) -> None:
@@ -115,7 +115,7 @@ def _upgrade_hash(user: Row[Any], password: str, rounds: int) -> str:
     new hash is kept and this one is dropped.
     """
     old_hash: str = user.password_hash
-    new_hash = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+    new_hash = hash_password(password, rounds)
     try:
         result = db.session.execute(
             update(User)

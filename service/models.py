@@ -104,10 +104,6 @@ class User(db.Model):  # type: ignore[name-defined,misc]
         """Hash and store a password (the caller has checked its 72-byte limit)."""
         self.password_hash = hash_password(password, rounds)
 
-    def check_password(self, password: str) -> bool:
-        """True if the password matches the stored hash (~60 ms at cost 10)."""
-        return password_matches(self.password_hash, password)
-
 
 class Product(db.Model):  # type: ignore[name-defined,misc]
     """A product owned by the user who created it."""
