@@ -288,6 +288,7 @@ def run(
                 "peak_rss_mb": result["peak_rss_mb"],
                 "rss_after_import_mb": result["rss_after_import_mb"],
                 "rss_after_first_requests_mb": result["rss_after_first_requests_mb"],
+                "rss_steps_mb": result["rss_steps_mb"],
                 "getrusage_maxrss_mb": result["getrusage_maxrss_mb"],
                 "setup": "same process layout as the cold start; peak = VmHWM of the process "
                 "(getrusage ru_maxrss is inherited across execve from the spawning "

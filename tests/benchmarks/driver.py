@@ -31,6 +31,13 @@ def main() -> None:
                     return int(line.split()[1]) / 1024
         raise RuntimeError("no VmHWM in /proc/self/status")
 
+    def rss_now() -> float:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS in /proc/self/status")
+
     def maxrss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -157,6 +164,9 @@ def main() -> None:
         ("Content-Type", f"multipart/form-data; boundary={boundary}"),
     ]
     requests = spec["requests"]
+    kinds = ("health", "get_product", "get_user", "create_product", "patch_product",
+             "upload_png", "list_images")  # fmt: skip
+    steps = {"after import and the two cold-start requests": rss_now()}
     for i in range(requests):
         kind = i % 7
         if kind == 0:
@@ -176,7 +186,11 @@ def main() -> None:
             call("POST", f"/v1/product/{product}/image", upload_headers, upload, 201)
         else:
             call("GET", f"/v1/product/{listed}/image", [("Authorization", auth)])
+        if i < 7 or i in (99, requests - 1):
+            # Where the memory comes from: the RSS after each kind's first request.
+            steps[kinds[kind] if i < 7 else f"request {i + 1}"] = rss_now()
     out["requests"] = requests
+    out["rss_steps_mb"] = steps
     out["peak_rss_mb"] = rss_mb()
     out["getrusage_maxrss_mb"] = maxrss_mb()
     sys.__stdout__.write("BENCH-RESULT " + json.dumps(out) + "\n")

@@ -278,6 +278,13 @@ def render(out: dict[str, Any]) -> str:
             f"{_fmt(memory['peak_rss_mb'], 1)} MB (after import: "
             f"{_fmt(memory.get('rss_after_import_mb'), 1)} MB)",
         ]
+        if steps := memory.get("rss_steps_mb"):
+            lines += ["", "| after | RSS MB | added MB |", "|---|---|---|"]
+            previous = None
+            for label, rss in steps.items():
+                added = "" if previous is None else f"{rss - previous:+.1f}"
+                lines.append(f"| {label} | {rss:.1f} | {added} |")
+                previous = rss
     if costs := out.get("cost_per_million"):
         sizes = [f"{mb}MB" for mb in MEMORY_SIZES_MB]
         lines += [
