@@ -150,7 +150,7 @@ def verify_password(username: str, password: str) -> Row[Any] | None:
     rounds = current_app.config["BCRYPT_ROUNDS"]
     user: Row[Any] | None = None
     if len(username) <= MAX_USERNAME:
-        rows = read_rows(db.session, _CALLER, {"username_key": username_key(username)})
+        rows = read_rows(db.session, db.engine, _CALLER, {"username_key": username_key(username)})
         user = rows[0] if rows else None
     cached = user is not None and _cache().contains(user.id, password, user.password_hash)
     if cached:

@@ -12,6 +12,9 @@ cost three statements (ping, SELECT, ROLLBACK). Here:
   + ``COMMIT``), so a lost reply to one of its statements still means "not committed".
 - COMMIT and ROLLBACK are sent only when the server says a transaction is open
   (``SERVER_STATUS_IN_TRANS`` of the last reply): ending a read-only session is free.
+- A plain read outside a transaction (``read_rows``: GET product, the caller of an
+  authenticated request, /healthz) checks a connection out of the pool for itself and
+  returns it at once: a request that only reads never creates an ORM session.
 - Instead of a ping per request: a ping only after the connection sat idle (a frozen
   Lambda container), and a plain read that finds its pooled connection dead is retried
   once on a new connection (nothing was open on the server, so nothing is lost).
@@ -27,9 +30,10 @@ from typing import Any, TypeVar
 
 import pymysql
 from pymysql.constants import SERVER_STATUS
-from sqlalchemy import Select, event, exc
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.orm import ORMExecuteState, Session, scoped_session
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import TextClause
 
 logger = logging.getLogger(__name__)
@@ -140,7 +144,9 @@ def _retryable(session: AnySession, connection: Connection) -> bool:
     return isinstance(dbapi_connection, LeanConnection) and not dbapi_connection.in_transaction
 
 
-def _retry_once(session: AnySession, read: Callable[[], T], retryable: bool) -> T:
+def _retry_once(read: Callable[[], T], retryable: bool, forget: Callable[[], None]) -> T:
+    """``read()``, and once more if it failed fast on a dead pooled connection;
+    ``forget`` drops the invalidated connection first."""
     started = time.monotonic()
     try:
         return read()
@@ -152,7 +158,7 @@ def _retry_once(session: AnySession, read: Callable[[], T], retryable: bool) -> 
         ):
             raise
         logger.info("pooled database connection was dead; reading again on a new one")
-    session.rollback()  # forget the invalidated connection; nothing was written
+    forget()
     return read()
 
 
@@ -164,21 +170,48 @@ def retry_read_on_dead_connection(state: ORMExecuteState) -> Any:
         return None
     if not _retryable(session, session.connection(bind_arguments=state.bind_arguments)):
         return None
-    return _retry_once(session, state.invoke_statement, retryable=True)
+    # session.rollback() forgets the invalidated connection; nothing was written.
+    return _retry_once(state.invoke_statement, retryable=True, forget=session.rollback)
+
+
+def _session_in_use(session: AnySession) -> Session | None:
+    """The request's session if it has begun (it may hold a connection and a
+    transaction whose writes a read must see), without creating one."""
+    if isinstance(session, scoped_session):
+        if not session.registry.has():
+            return None
+        begun: Session = session.registry()
+    else:
+        begun = session
+    return begun if begun.in_transaction() else None
 
 
 def read_rows(
-    session: AnySession, statement: Select[Any], parameters: dict[str, Any]
+    session: AnySession, engine: Engine, statement: Executable, parameters: dict[str, Any]
 ) -> list[Row[Any]]:
-    """The rows of a plain Core SELECT, run on the session's connection without the ORM,
-    and read again once on a new connection if the pooled one is dead, like
-    ``retry_read_on_dead_connection``. Cheaper than loading ORM objects: compare the rows
-    ``_core_row_read`` and ``_orm_session_get`` of ``python -m tests.benchmarks``."""
+    """The rows of a plain SELECT, without ORM objects, read again once on a new
+    connection if the pooled one is dead, like ``retry_read_on_dead_connection``.
 
-    def read() -> list[Row[Any]]:
-        return list(session.connection().execute(statement, parameters).all())
+    Unless the request's session has begun (then its connection, to see its
+    transaction), the read checks a connection out of ``engine`` and returns it at
+    once: no ORM session is created, and a request that only reads never pays for one.
+    Compare ``_core_row_read`` and ``_orm_session_get`` of ``python -m tests.benchmarks``.
+    """
+    in_use = _session_in_use(session)
+    if in_use is not None:
+        connection = in_use.connection()
 
-    return _retry_once(session, read, retryable=_retryable(session, session.connection()))
+        def read_in_session() -> list[Row[Any]]:
+            return list(in_use.connection().execute(statement, parameters).all())
+
+        return _retry_once(read_in_session, _retryable(in_use, connection), forget=in_use.rollback)
+
+    def read_alone() -> list[Row[Any]]:
+        # Checked out in autocommit, nothing pending: a plain read may always run again.
+        with engine.connect() as own:
+            return list(own.execute(statement, parameters).all())
+
+    return _retry_once(read_alone, retryable=True, forget=lambda: None)
 
 
 def install_session_retry(sessions: Any) -> None:

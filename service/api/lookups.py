@@ -31,7 +31,7 @@ _PRODUCT_ROW = select(*Product.__table__.c).where(Product.__table__.c.id == bind
 def product_row_or_404(product_id: int) -> Row[Any]:
     """The product's columns as a plain row (no ORM object: a read that changes nothing
     needs none), or 404."""
-    rows = read_rows(db.session, _PRODUCT_ROW, {"product_id": product_id})
+    rows = read_rows(db.session, db.engine, _PRODUCT_ROW, {"product_id": product_id})
     if not rows:
         raise NotFound(f"Product {product_id} does not exist.")
     return rows[0]
@@ -65,7 +65,7 @@ _PRODUCT_WITH_IMAGES = (
 def owned_product_images(product_id: int) -> list[Row[Any]]:
     """The images of the caller's product, oldest first, as plain rows: one SELECT of the
     product joined with its images; 404 if the product is missing, 403 if someone else's."""
-    rows = read_rows(db.session, _PRODUCT_WITH_IMAGES, {"product_id": product_id})
+    rows = read_rows(db.session, db.engine, _PRODUCT_WITH_IMAGES, {"product_id": product_id})
     if not rows:
         raise NotFound(f"Product {product_id} does not exist.")
     if rows[0].owner_user_id != current_user().id:

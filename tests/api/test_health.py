@@ -26,7 +26,10 @@ def test_health_is_503_when_the_database_fails(api, app, monkeypatch):
         raise OperationalError("SELECT 1", {}, Exception("Can't connect to MySQL server"))
 
     with app.app_context():
+        # Whichever way the check reaches the database (the session, or a connection of
+        # its own), the database fails.
         monkeypatch.setattr(db.session, "execute", fail)
+        monkeypatch.setattr(db.engine, "connect", fail)
         response = api.get("/healthz")
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"

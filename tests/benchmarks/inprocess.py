@@ -235,8 +235,9 @@ def orm_get(app: Any, product_id: int, requests: int) -> dict[str, Any]:
 
 
 def core_row_read(app: Any, product_id: int, requests: int) -> dict[str, Any]:
-    """Reference point: the same read as GET product (service.api.lookups, a Core select
-    on a fresh session's connection, with the dead-connection retry)."""
+    """Reference point: the same read as GET product (service.api.lookups: a Core select
+    through ``read_rows``, on a connection checked out for it since the fresh session has
+    not begun, with the dead-connection retry)."""
     from service.api.lookups import _PRODUCT_ROW
     from service.connections import read_rows
     from service.extensions import db
@@ -244,7 +245,9 @@ def core_row_read(app: Any, product_id: int, requests: int) -> dict[str, Any]:
     with app.app_context():
         engine = db.engine
     return _time_sessions(
-        engine, requests, lambda s: bool(read_rows(s, _PRODUCT_ROW, {"product_id": product_id}))
+        engine,
+        requests,
+        lambda s: bool(read_rows(s, engine, _PRODUCT_ROW, {"product_id": product_id})),
     )
 
 

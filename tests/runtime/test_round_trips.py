@@ -15,6 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from service import connections, create_app
+from service.api.lookups import _PRODUCT_ROW
+from service.connections import read_rows
 from service.extensions import db
 from tests.support import faults, images
 from tests.support.apps import make_config
@@ -202,3 +204,23 @@ def test_a_read_inside_a_transaction_is_not_retried(app):
             db.session.execute(text("SELECT 1"))
         assert raised.value.connection_invalidated
         db.session.rollback()
+
+
+def test_a_core_read_in_a_begun_session_sees_its_writes_and_is_not_retried(api):
+    # A Core read (read_rows) normally checks out a connection of its own; inside a
+    # request's transaction it must run on that transaction's connection instead.
+    owner = create_account(api)
+    product = create_product(api, owner)
+    parameters = {"product_id": product["id"]}
+    with api.app.app_context():
+        db.session.execute(
+            text("UPDATE products SET quantity = 77 WHERE id = :id"), {"id": product["id"]}
+        )
+        assert read_rows(db.session, db.engine, _PRODUCT_ROW, parameters)[0].quantity == 77
+        for thread_id in _app_thread_ids(api.app):
+            faults.kill(thread_id)
+        with pytest.raises(DBAPIError) as raised:
+            read_rows(db.session, db.engine, _PRODUCT_ROW, parameters)
+        assert raised.value.connection_invalidated
+        db.session.rollback()
+    assert api.get(f"/v1/product/{product['id']}").json["quantity"] == product["quantity"]
