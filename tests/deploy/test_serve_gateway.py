@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import threading
 import time
 
 import pytest
@@ -205,14 +207,41 @@ def test_load_handler_refuses_package_for_other_python(tmp_path):
         load_handler("m:handler", tmp_path)
 
 
+def _big(event, context):
+    """A body bigger than the gateway's write buffer: it goes out after the headers."""
+    return {"statusCode": 200, "headers": {"Content-Type": "text/plain"}, "body": "x" * 20_000}
+
+
 def test_keep_alive_responses_with_a_body_are_not_held_back_by_nagle(start):
-    # Headers and body are two writes: with Nagle's algorithm on, the body waited for the
-    # client's delayed ACK, ~40 ms per response on Linux (found by tests/benchmarks).
-    conn = start(_echo)
+    # A body bigger than the write buffer is a second write: with Nagle's algorithm on, it
+    # waited for the client's delayed ACK, ~40 ms per response on Linux (found by
+    # tests/benchmarks).
+    conn = start(_big)
     timings = []
     for _ in range(7):
         started = time.perf_counter()
         status, _headers, body = _call(conn, "GET", "/healthz")
         timings.append(time.perf_counter() - started)
-        assert status == 200 and body
+        assert status == 200 and len(body) == 20_000
     assert sorted(timings)[3] < 0.02, timings
+
+
+def test_a_small_response_is_one_write(start, monkeypatch):
+    # Headers and body in one send(): the client wakes up once per response.
+    conn = start(_echo)
+    assert _call(conn, "GET", "/healthz")[0] == 200
+    writes = []
+
+    def counting(real):
+        def write(self, data, *args):
+            if threading.current_thread() is not threading.main_thread():  # the gateway's
+                writes.append(len(data))
+            return real(self, data, *args)
+
+        return write
+
+    for method in ("send", "sendall"):  # a buffered wfile sends, an unbuffered one sendalls
+        monkeypatch.setattr(socket.socket, method, counting(getattr(socket.socket, method)))
+    status, _headers, body = _call(conn, "GET", "/healthz")
+    assert status == 200
+    assert len(writes) == 1 and writes[0] > len(body), writes
