@@ -27,7 +27,8 @@ _HIDDEN = frozenset(
     {
         "level", "location", "message", "timestamp", "service", "logger", "sampling_rate",
         "xray_trace_id", "cold_start", "function_name", "function_memory_size",
-        "function_arn", "function_request_id", "exception", "exception_name", "stack_trace",
+        "function_arn", "function_request_id", "lambda_request_id", "exception",
+        "exception_name", "stack_trace",
     }
 )  # fmt: skip
 
@@ -77,7 +78,8 @@ def _value(value: Any) -> str:
 
 def render_message(message: str) -> str:
     """A log line for people: Powertools JSON becomes `LEVEL logger: message key=value`,
-    an EMF line becomes `metrics Name=value ...`; anything else stays as it is."""
+    an EMF line becomes `metrics Name=value ...` (after the access record it carries, if
+    any); anything else stays as it is."""
     text = message.rstrip("\n")
     if not text.lstrip().startswith("{"):
         return text
@@ -87,19 +89,26 @@ def render_message(message: str) -> str:
         return text
     if not isinstance(record, dict):
         return text
+    metrics = ""
     if "_aws" in record:
         names = [
             m["Name"]
             for directive in record["_aws"].get("CloudWatchMetrics", [])
             for m in directive.get("Metrics", [])
         ]
-        return "metrics " + " ".join(f"{n}={_value(record.get(n))}" for n in names)
+        metrics = "metrics " + " ".join(f"{n}={_value(record.get(n))}" for n in names)
+        if "message" not in record:
+            return metrics
+        # The API's access record travels in its EMF line (service/observability.py).
+        record = {k: v for k, v in record.items() if k != "_aws" and k not in names}
     head = f"{record.get('level', '-'):<7} {record.get('logger') or record.get('service', '')}"
-    request = str(record.get("function_request_id") or "")[:8]
+    request = str(record.get("function_request_id") or record.get("lambda_request_id") or "")
     extras = " ".join(f"{k}={_value(v)}" for k, v in record.items() if k not in _HIDDEN)
     line = " ".join(p for p in (head + ":", str(record.get("message", "")), extras) if p)
     if request:
-        line += f" [{request}]"
+        line += f" [{request[:8]}]"
+    if metrics:
+        line += " " + metrics
     if record.get("exception"):
         line += "\n" + "\n".join("    " + x for x in str(record["exception"]).splitlines())
     return line

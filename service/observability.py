@@ -1,7 +1,11 @@
-"""Logs, metrics and tracing: JSON logs with request ids, an access line per request,
+"""Logs, metrics and tracing: JSON logs with request ids, an access record per request,
 CloudWatch metrics as Embedded Metric Format lines (no API calls), optional X-Ray.
 
-Powertools formats and emits; nothing here calls AWS on the hot path.
+Powertools formats and emits; nothing here calls AWS on the hot path. Where metrics are
+on (Lambda), the access record travels in the invocation's EMF line as its properties
+(Powertools' ``add_metadata``, searchable in CloudWatch Logs Insights): one JSON line per
+request instead of two, ~0.1 ms less per request (docs/performance.md). Elsewhere it is
+a log line of the ``service.access`` logger.
 """
 
 from __future__ import annotations
@@ -93,6 +97,12 @@ class Metrics:
         if self._metrics is not None:
             self._metrics.add_metric(name=name, unit=unit, value=value)
 
+    def describe(self, properties: dict[str, Any]) -> None:
+        """Properties of the next EMF line that are not metrics (request ids, the route)."""
+        if self._metrics is not None:
+            for key, value in properties.items():
+                self._metrics.add_metadata(key=key, value=value)
+
     def flush(self) -> None:
         if self._metrics is None:
             return
@@ -119,30 +129,39 @@ def _log_request(response: Response) -> Response:
     route = request.url_rule.rule if request.url_rule else None
     status = response.status_code
     path = redact_url(request.path)  # never the query, never a download token
-    logger.info(
-        "%s %s %s %.1fms",
-        request.method,
-        path,
-        status,
-        elapsed_ms,
-        extra={
-            "http_method": request.method,
-            "route": route,
-            "path": path,
-            "status": status,
-            "latency_ms": round(elapsed_ms, 2),
-        },
-    )
     metrics = current_metrics()
     metrics.add("Requests", "Count", 1)
     metrics.add("Latency", "Milliseconds", elapsed_ms)
     if status >= 400:
         metrics.add("Errors4xx" if status < 500 else "Errors5xx", "Count", 1)
+    if not logger.isEnabledFor(logging.INFO):
+        return response
+    message = f"{request.method} {path} {status} {elapsed_ms:.1f}ms"
+    fields = {
+        "http_method": request.method,
+        "route": route,
+        "path": path,
+        "status": status,
+        "latency_ms": round(elapsed_ms, 2),
+    }
+    if metrics.enabled:
+        # The access record rides in the EMF line: the fields a log line would carry.
+        metrics.describe(
+            {
+                "level": "INFO",
+                "logger": logger.name,
+                "message": message,
+                **fields,
+                **(_REQUEST_IDS.get() or {}),
+            }
+        )
+    else:
+        logger.info(message, extra=fields)
     return response
 
 
 def init_app(app: Flask) -> None:
-    """Logging, metrics and the per-request access line."""
+    """Logging, metrics and the per-request access record."""
     configure_logging(
         app.config["LOG_LEVEL"],
         json_logs=app.config["LOG_JSON"],

@@ -142,6 +142,38 @@ EMF_LINE = json.dumps(
 )
 
 
+# What the API prints on Lambda per request: the EMF document carrying the access record
+# (service/observability.py).
+ACCESS_EMF_LINE = json.dumps(
+    {
+        "_aws": {
+            "Timestamp": 1,
+            "CloudWatchMetrics": [
+                {"Namespace": "Inventory", "Dimensions": [["service"]],
+                 "Metrics": [{"Name": "Requests"}, {"Name": "Latency"}]}
+            ],
+        },
+        "service": "inventory-api",
+        "Requests": [1.0],
+        "Latency": [3.1],
+        "level": "INFO",
+        "logger": "service.access",
+        "message": "GET /healthz 200 3.1ms",
+        "http_method": "GET",
+        "status": 200,
+        "lambda_request_id": "1a2b3c4d-0000-4000-8000-000000000000",
+        "cold_start": False,
+    }
+)  # fmt: skip
+
+
+def test_logs_show_the_access_record_of_an_emf_line_with_its_metrics():
+    assert logs.render_message(ACCESS_EMF_LINE) == (
+        "INFO    service.access: GET /healthz 200 3.1ms http_method=GET status=200 "
+        "[1a2b3c4d] metrics Requests=[1.0] Latency=[3.1]"
+    )
+
+
 @pytest.fixture
 def log_groups(stack):
     """The three functions' log groups with a few events each; the logs client."""

@@ -1,4 +1,4 @@
-"""JSON logs with request ids, one access line per request, EMF metrics, no secrets."""
+"""JSON logs with request ids, one access record per request, EMF metrics, no secrets."""
 
 from __future__ import annotations
 
@@ -63,11 +63,17 @@ def test_logs_and_metrics_of_a_lambda_invocation(migrated, tmp_path, json_stdout
     for line, (_, apigw_id, lambda_id) in zip(access, calls, strict=True):
         assert (line["apigw_request_id"], line["lambda_request_id"]) == (apigw_id, lambda_id)
         assert line["level"] == "INFO" and line["latency_ms"] >= 0
-    # Every line of an invocation carries its ids, not only the access line.
+        # One line per request: the access record rides in the invocation's EMF document.
+        assert (
+            line["_aws"]["CloudWatchMetrics"] and round(line["Latency"][0], 2) == line["latency_ms"]
+        )
+        assert line["message"].startswith(f"{line['http_method']} {line['path']} ")
+    # Every line of an invocation carries its ids, not only the access record.
     assert all("lambda_request_id" in line for line in lines if "level" in line)
 
     metrics = [line for line in lines if "_aws" in line]
     assert len(metrics) == len(calls)  # one EMF document flushed per invocation
+    assert metrics == access  # the access records are those lines: no second line each
     names = {m["Name"] for doc in metrics for m in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert {"Requests", "Latency", "Errors4xx"} <= names
 
