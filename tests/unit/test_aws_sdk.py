@@ -53,8 +53,10 @@ def test_clients_load_the_trimmed_files(aws):
     assert sorted(s3.meta.service_model.operation_names) == sorted(aws_sdk.S3_OPERATIONS)
     loader = aws_sdk.loader()
     assert loader.search_paths[0] == str(aws_sdk.DATA_DIR)
-    _, path = loader.load_data_with_path("endpoints")
+    endpoints, path = loader.load_data_with_path("endpoints")
     assert path == str(aws_sdk.DATA_DIR / "endpoints")
+    assert type(endpoints) is dict  # not botocore's OrderedDict: less memory
+    assert type(loader.load_service_model("s3", "endpoint-rule-set-1")) is dict  # gzip
     # botocore treats our endpoints.json as its own: no custom endpoint for the rule set
     assert s3.meta.endpoint_url == "https://s3.eu-west-1.amazonaws.com"
     # Secrets Manager keeps botocore's whole model
