@@ -84,8 +84,10 @@ def loader() -> Loader:
     """The process's data loader: ``DATA_DIR``, then botocore's usual search path.
 
     One for every session, so each file is decoded once per process (and, warmed
-    before a SnapStart snapshot, not at all after a restore). The decoded models are
-    read-only: botocore's own per-session loader hands the same objects to every client.
+    before a SnapStart snapshot, not at all after a restore). Sharing the decoded
+    models is botocore's own way: a session's loader hands the same objects to every
+    client of it (with boto3, every client of the process), and its one edit of them,
+    S3's requestUri on an operation's first call, is idempotent.
     """
     from botocore.loaders import JSONFileLoader, Loader
 

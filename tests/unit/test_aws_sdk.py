@@ -65,12 +65,20 @@ def test_clients_load_the_trimmed_files(aws):
     assert secrets.meta.service_model.operation_names == full.meta.service_model.operation_names
 
 
+def _as_modelled(http):
+    # botocore moves "/{Bucket}" from an S3 operation's requestUri to "authPath" on its
+    # first call, in the decoded model (shared by every client of a loader).
+    http = dict(http)
+    http["requestUri"] = http.pop("authPath", http["requestUri"])
+    return http
+
+
 def test_kept_operations_match_the_full_model(aws):
     ours = aws_sdk.client("s3", S3_CONFIG).meta.service_model
     full = boto3.client("s3", config=S3_CONFIG).meta.service_model
     for name in aws_sdk.S3_OPERATIONS:
         mine, theirs = ours.operation_model(name), full.operation_model(name)
-        assert mine.http == theirs.http
+        assert _as_modelled(mine.http) == _as_modelled(theirs.http)
         assert mine.input_shape.members.keys() == theirs.input_shape.members.keys()
         assert mine.output_shape.members.keys() == theirs.output_shape.members.keys()
         assert mine.static_context_parameters == theirs.static_context_parameters
