@@ -54,7 +54,7 @@ class SecretCache:
 
     @property
     def client(self) -> Any:
-        # Created on first use: botocore costs ~100 ms to import. Its model is botocore's
+        # Created on first use: botocore costs ~90 ms to import. Its model is botocore's
         # own; the shared endpoints.json is trimmed (service/aws_sdk.py).
         if self._client is None:
             from botocore.config import Config

@@ -60,7 +60,7 @@ class S3ImageStore:
 
     @property
     def client(self) -> Any:
-        # Created on first use: botocore costs ~100 ms to import, health checks need none
+        # Created on first use: botocore costs ~90 ms to import, health checks need none
         # of it. A botocore client on trimmed data, not boto3's (service/aws_sdk.py).
         if self._client is None:
             from botocore.config import Config
