@@ -114,3 +114,17 @@ def test_warm_decodes_what_the_clients_use(aws):
     # the client was built from the warmed (cached) objects, not a second decoding
     assert loader.load_service_model("s3", "service-2") is before
     assert s3.meta.service_model.operation_names == sorted(aws_sdk.S3_OPERATIONS)
+
+
+def test_the_generator_writes_checks_and_removes_what_is_not_kept(tmp_path, capsys):
+    written = aws_data.write(tmp_path)
+    assert sorted(str(p.relative_to(tmp_path)) for p in written) == sorted(aws_data.render())
+    assert aws_data.stale_files(tmp_path) == []
+    (tmp_path / "endpoints.json").write_text("{}")
+    (tmp_path / "s3" / "2006-03-01" / "paginators-1.json").write_text("{}")
+    assert aws_data.stale_files(tmp_path) == ["endpoints.json", "s3/2006-03-01/paginators-1.json"]
+    aws_data.write(tmp_path)
+    assert aws_data.stale_files(tmp_path) == []
+    assert not (tmp_path / "s3" / "2006-03-01" / "paginators-1.json").exists()
+    assert aws_data.main(["--check"]) == 0  # the committed folder
+    assert capsys.readouterr().err == ""
