@@ -30,8 +30,9 @@ ones that botocore implements; the parameters it reads from the model
 whole, and one the model lacks falls back to the rule set's default. A newer model
 field that an older botocore does not know is ignored by its ``ServiceModel``. A
 region newer than our ``endpoints.json`` resolves through the partition's defaults
-(the rule set decides the URL anyway). The committed files follow
-deploy/requirements.lock's botocore, which is what the tests run against.
+(the rule set decides the URL anyway). Our file loader reads the two forms botocore
+ships its data in (.json, .json.gz); a third would read as missing. The committed
+files follow deploy/requirements.lock's botocore, which is what the tests run against.
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def client(service_name: str, config: Config) -> Any:
     import botocore.session
 
     session = botocore.session.Session()
-    # Set before the session uses its loader (created lazily from this variable).
+    # The session would build its loader from data_path on first use; it gets the
+    # process's loader (the same folder first) instead, and data_path says so to
+    # anything that asks the session.
     session.set_config_variable("data_path", str(DATA_DIR))
     session.register_component("data_loader", loader())
     return session.create_client(service_name, config=config)
