@@ -78,16 +78,16 @@ def after_restore(app: Flask) -> None:
 
 
 def _import_aws_sdk() -> None:
-    # The S3 client (image routes) and the SDK secret read import boto3 on first use;
-    # loading the service models reads JSON only: no credentials, no network.
+    # The S3 client (image routes) and the SDK secret read import botocore on first use
+    # and decode the models the clients of service/aws_sdk.py use; warm both. JSON
+    # only: no credentials, no network. (The clients themselves are made after a restore.)
     try:
-        import boto3
+        import botocore  # noqa: F401  (the Lambda runtime ships it; a laptop may not)
     except ImportError:
         return
-    boto3.setup_default_session()
-    session = boto3.DEFAULT_SESSION._session  # type: ignore[union-attr]
-    for service in ("s3", "secretsmanager"):
-        session.get_service_model(service)
+    from service import aws_sdk
+
+    aws_sdk.warm()
 
 
 def _warm_requests(app: Flask) -> None:

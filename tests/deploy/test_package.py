@@ -16,6 +16,7 @@ import pytest
 
 from deploy.prune import read_excludes
 from deploy.strip import strip_elf
+from service import aws_sdk
 from tests.support.deploy_build import REPO, build, python312, unpack
 
 pytestmark = pytest.mark.slow  # builds Lambda packages
@@ -96,6 +97,16 @@ def test_package_contains_service_migrations_and_ca_bundle(x86_zip):
     assert "service/lambda_handler.py" in names
     assert "service/__pycache__/lambda_handler.cpython-312.pyc" in names
     assert "service/certs/global-bundle.pem" in names
+    # botocore's trimmed data (service/aws_sdk.py), as committed
+    shipped = sorted(n for n in names if n.startswith("service/aws_data/") and n.endswith(".json"))
+    committed = sorted(
+        f"service/{p.relative_to(aws_sdk.DATA_DIR.parent)}"
+        for p in aws_sdk.DATA_DIR.rglob("*.json")
+    )
+    assert shipped == committed
+    assert "service/aws_data/s3/2006-03-01/service-2.json" in shipped
+    for name in shipped:
+        assert zipfile.ZipFile(x86_zip).read(name) == (REPO / name).read_bytes()
     assert "migrations/env.py" in names
     assert "migrations/alembic.ini" in names
     assert any(n.startswith("migrations/versions/") and n.endswith(".py") for n in names)
