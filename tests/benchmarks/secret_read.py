@@ -11,7 +11,9 @@ from moto over HTTP, medians of interleaved runs.
 - ``stdlib_http``: the standard library's http.client, one POST to Secrets Manager
   (the cost of a hand-signed request without its SigV4 signing: a lower bound)
 - ``boto3_s3_client`` (for comparison, not a secret read): boto3's S3 client and one
-  presigned URL, what the image routes load on first use
+  presigned URL, what the image routes loaded on first use before service/aws_sdk.py
+- ``app_s3_client``: the same with the app's own botocore client on trimmed data
+  (service/aws_sdk.py), what the image routes load now (skipped for older code)
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ import json, sys, time
 spec = json.loads(sys.argv[1])
 sys.path[:0] = [spec["task"], spec["runtime"]]
 import flask, sqlalchemy, pymysql  # already loaded when the first request reads the secret
+if spec["way"] == "app_s3_client":
+    import service  # the app is loaded before its first upload creates the client
 import resource
 def rss():
     with open("/proc/self/status") as f:
@@ -55,6 +59,13 @@ elif way == "botocore":
 elif way == "boto3_s3_client":  # not a secret read: what the image routes' client costs
     import boto3
     client = boto3.client("s3", endpoint_url=spec["moto"])
+    t1 = time.perf_counter()
+    client.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
+    value = json.dumps({"username": "-"})
+elif way == "app_s3_client":  # what the image routes load now (service/aws_sdk.py)
+    from botocore.config import Config
+    from service import aws_sdk
+    client = aws_sdk.client("s3", Config(signature_version="s3v4"))
     t1 = time.perf_counter()
     client.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
     value = json.dumps({"username": "-"})
@@ -84,7 +95,7 @@ print("RESULT " + json.dumps({"import_and_client_ms": (t1 - t0) * 1000,
       "call_ms": (t2 - t1) * 1000, "total_ms": (t2 - t0) * 1000, "rss_added_mb": rss() - before}))
 """
 
-WAYS = ("boto3", "botocore", "extension", "stdlib_http", "boto3_s3_client")
+WAYS = ("boto3", "botocore", "extension", "stdlib_http", "boto3_s3_client", "app_s3_client")
 
 
 @contextlib.contextmanager
@@ -121,7 +132,8 @@ def run(
     database: env.Database, python: str, task: Path, runtime: Path, runs: int,
     progress: Callable[[str], None],
 ) -> dict[str, Any]:  # fmt: skip
-    samples: dict[str, list[dict[str, float]]] = {way: [] for way in WAYS}
+    ways = [w for w in WAYS if w != "app_s3_client" or (task / "service" / "aws_sdk.py").is_file()]
+    samples: dict[str, list[dict[str, float]]] = {way: [] for way in ways}
     with env.moto_server() as moto_url, fake_extension(moto_url) as port:
         arn = env.create_app_secret(database, moto_url)
         base = {"task": str(task), "runtime": str(runtime), "moto": moto_url, "arn": arn,
@@ -129,7 +141,7 @@ def run(
         environ = {"PATH": "/usr/bin:/bin", **env.FAKE_AWS, "PYTHONDONTWRITEBYTECODE": "1"}
         for i in range(runs):
             progress(f"secret read options {i + 1}/{runs}")
-            for way in WAYS:  # interleaved: every way sees the same load
+            for way in ways:  # interleaved: every way sees the same load
                 done = subprocess.run(
                     [python, "-I", "-c", PROBE, json.dumps({**base, "way": way})],
                     env=environ, capture_output=True, text=True, timeout=120, check=True,
