@@ -21,22 +21,21 @@ def main() -> None:
     sys.path[:0] = [spec["task"], spec["runtime"]]
     sys.path.append(spec["lib"])
 
+    def status_mb(field: str) -> float:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+        raise RuntimeError(f"no {field} in /proc/self/status")
+
     def rss_mb() -> float:
         # Peak RSS of this process image: VmHWM. getrusage's ru_maxrss (also reported) is
         # carried across execve on Linux, so a child spawned by a big parent starts with
         # the parent's peak; VmHWM belongs to the new address space only.
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmHWM in /proc/self/status")
+        return status_mb("VmHWM")
 
     def rss_now() -> float:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS in /proc/self/status")
+        return status_mb("VmRSS")
 
     def maxrss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
