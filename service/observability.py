@@ -212,12 +212,12 @@ def instrument(handler: Callable[[Any, Any], Any], app: Flask) -> Callable[[Any,
             _REQUEST_IDS.reset(token)
 
     if app.config["TRACING_ENABLED"]:
-        # Imported only when asked for: the X-Ray SDK patches boto3 and pymysql.
+        # Imported only when asked for: the X-Ray SDK patches botocore (every AWS client
+        # the app makes is botocore's: service/aws_sdk.py; patching "boto3" would import
+        # boto3 for nothing) and pymysql.
         from aws_lambda_powertools import Tracer
 
-        tracer = Tracer(
-            service=app.config["SERVICE_NAME"], patch_modules=["boto3", "botocore", "pymysql"]
-        )
+        tracer = Tracer(service=app.config["SERVICE_NAME"], patch_modules=["botocore", "pymysql"])
         # Never the handler's response or error as trace metadata: responses carry
         # e-mail addresses, names and presigned download URLs (issue 11, item 3).
         return tracer.capture_lambda_handler(

@@ -364,7 +364,7 @@ variable "api_snap_start" {
 }
 
 variable "secrets_extension_layer_arn" {
-  description = "ARN of AWS's Parameters and Secrets Lambda Extension layer for this region and lambda_architecture (AWS publishes them per region: https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets_lambda.html). With it the API reads its database secret over localhost instead of creating an SDK client at cold start; null = read with boto3."
+  description = "ARN of AWS's Parameters and Secrets Lambda Extension layer for this region and lambda_architecture (AWS publishes them per region: https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets_lambda.html). With it the API reads its database secret over localhost instead of creating an SDK client at cold start; null = read with botocore (service/aws_sdk.py)."
   type        = string
   default     = null
 

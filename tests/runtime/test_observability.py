@@ -130,7 +130,7 @@ def _walk_keys(value):
 
 
 def test_xray_gets_no_body_header_or_url(database_url, make_app):  # make_app: the cleanup
-    # GIVEN the traced handler as on Lambda (X-Ray's Lambda mode, boto3 and pymysql
+    # GIVEN the traced handler as on Lambda (X-Ray's Lambda mode, botocore and pymysql
     # patched) with the emitter captured, WHEN users, products and images go through it
     # (and a handler fails), THEN no segment document carries a body, a header, a URL
     # or an error message: only timings, ids, annotations and AWS call names.

@@ -3,7 +3,7 @@ as on Lambda (X-Ray's Lambda mode, moto S3) with X-Ray's emitter replaced by one
 keeps every segment document; print them, the requests' secrets and the responses.
 
 A separate process, because the X-Ray SDK picks its Lambda mode when it is imported
-and Powertools patches boto3 and pymysql for the rest of the process.
+and Powertools patches botocore and pymysql for the rest of the process.
 """
 
 from __future__ import annotations
