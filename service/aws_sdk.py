@@ -129,6 +129,7 @@ def warm() -> None:
     data.load_data_with_path("endpoints")
     data.load_data("partitions")
     data.load_data("_retry")  # the legacy retry mode's table (Secrets Manager's client)
+    data.load_data("sdk-default-configuration")  # read by every client's configuration
     for service in SERVICES:
         for type_name in ("service-2", "endpoint-rule-set-1"):
             data.load_service_model(service, type_name)
