@@ -165,18 +165,18 @@ def questions_cross_check(
     }
 
 
+def floor_connection(database: env.Database) -> pymysql.Connection:
+    """A bare pymysql connection as the app's user: what the floor select runs on."""
+    return pymysql.connect(
+        host=MARIADB["host"], port=MARIADB["port"], user=database.user,
+        password=database.password, database=database.name, ssl_disabled=True,
+        autocommit=True, charset="utf8mb4",
+    )  # fmt: skip
+
+
 def floor(database: env.Database, product_id: int, requests: int) -> dict[str, Any]:
     """The physical floor: the same primary-key select, bare pymysql, loopback, no TLS."""
-    connection = pymysql.connect(
-        host=MARIADB["host"],
-        port=MARIADB["port"],
-        user=database.user,
-        password=database.password,
-        database=database.name,
-        ssl_disabled=True,
-        autocommit=True,
-        charset="utf8mb4",
-    )
+    connection = floor_connection(database)
     wall = []
     with connection.cursor() as cursor:
         for i in range(requests + 100):
@@ -197,11 +197,7 @@ def interleaved_ratio(
 ) -> dict[str, Any]:  # fmt: skip
     """The endpoint and the floor, one sample each in turn: their ratio survives the load
     changes of a shared machine that separate series would not."""
-    connection = pymysql.connect(
-        host=MARIADB["host"], port=MARIADB["port"], user=database.user,
-        password=database.password, database=database.name, ssl_disabled=True,
-        autocommit=True, charset="utf8mb4",
-    )  # fmt: skip
+    connection = floor_connection(database)
     ours, floor_ns = [], []
     with connection.cursor() as cursor:
         for i in range(requests + 50):

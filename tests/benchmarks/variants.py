@@ -21,17 +21,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pymysql
-
 from tests.benchmarks import environment as env
 from tests.benchmarks.inprocess import (
     PK_SELECT,
+    floor_connection,
     handler_sender,
     make_handler,
     quiet_stdout,
     to_event,
 )
-from tests.support.databases import MARIADB
 from tests.support.transport import LambdaContext
 
 VARIANTS = ("shipped", "session_reads", "log_line_and_emf", "no_access_record_no_metrics")
@@ -80,11 +78,7 @@ def run(rounds: int) -> dict[str, float]:
             app, handler = make_handler(database)
             seeded = env.seed(handler_sender(handler), env.upload_png())
             event = to_event(env.Request("GET", f"/v1/product/{seeded.product_id}"))
-            raw = pymysql.connect(
-                host=MARIADB["host"], port=MARIADB["port"], user=database.user,
-                password=database.password, database=database.name, ssl_disabled=True,
-                autocommit=True, charset="utf8mb4",
-            )  # fmt: skip
+            raw = floor_connection(database)
             set_variant = _switches(app)
             samples: dict[str, list[float]] = {name: [] for name in (*VARIANTS, "floor")}
             with raw.cursor() as cursor:
