@@ -14,7 +14,8 @@ cost three statements (ping, SELECT, ROLLBACK). Here:
   (``SERVER_STATUS_IN_TRANS`` of the last reply): ending a read-only session is free.
 - A plain read outside a transaction (``read_rows``: GET product, the caller of an
   authenticated request, /healthz) checks a connection out of the pool for itself and
-  returns it at once: a request that only reads never creates an ORM session.
+  returns it at once: a request that only reads never creates an ORM session. On
+  PyMySQL it runs on the DB-API cursor (service/direct_reads.py).
 - Instead of a ping per request: a ping only after the connection sat idle (a frozen
   Lambda container), and a plain read that finds its pooled connection dead is retried
   once on a new connection (nothing was open on the server, so nothing is lost).
@@ -35,6 +36,8 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.orm import ORMExecuteState, Session, scoped_session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import TextClause
+
+from service import direct_reads
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +198,7 @@ def read_rows(
     Unless the request's session has begun (then its connection, to see its
     transaction), the read checks a connection out of ``engine`` and returns it at
     once: no ORM session is created, and a request that only reads never pays for one.
+    On PyMySQL a SELECT then runs below SQLAlchemy's ``Connection`` (service/direct_reads.py).
     Compare ``_core_row_read`` and ``_orm_session_get`` of ``python -m tests.benchmarks``.
     """
     in_use = _session_in_use(session)
@@ -208,6 +212,8 @@ def read_rows(
 
     def read_alone() -> list[Row[Any]]:
         # Checked out in autocommit, nothing pending: a plain read may always run again.
+        if direct_reads.supports(engine, statement):
+            return direct_reads.read(engine, statement, parameters)  # type: ignore[arg-type]
         with engine.connect() as own:
             return list(own.execute(statement, parameters).all())
 

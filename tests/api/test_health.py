@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import OperationalError
-
 from service.extensions import db
 
 
@@ -22,14 +20,15 @@ def test_head_health_answers_like_get(api):
 
 
 def test_health_is_503_when_the_database_fails(api, app, monkeypatch):
-    def fail(*args, **kwargs):
-        raise OperationalError("SELECT 1", {}, Exception("Can't connect to MySQL server"))
-
     with app.app_context():
-        # Whichever way the check reaches the database (the session, or a connection of
-        # its own), the database fails.
-        monkeypatch.setattr(db.session, "execute", fail)
-        monkeypatch.setattr(db.engine, "connect", fail)
+        dbapi = db.engine.dialect.loaded_dbapi
+
+        def fail(*args, **kwargs):
+            raise dbapi.OperationalError(2003, "Can't connect to MySQL server")
+
+        # Every way to the database (a session, a Core connection, a direct read) checks
+        # a DB-API connection out of the engine: the driver cannot connect.
+        monkeypatch.setattr(db.engine, "raw_connection", fail)
         response = api.get("/healthz")
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"

@@ -3,6 +3,8 @@ undone at a time, one process, every variant and the raw pymysql floor in turns 
 see the same load), medians. ``python -m tests.benchmarks.variants [--rounds N]``.
 
 - ``shipped``: as service/lambda_handler.py builds it
+- ``core_reads``: reads through SQLAlchemy's Connection, as before they ran on the
+  DB-API cursor (service/direct_reads.py)
 - ``session_reads``: reads through the request's ORM session, as before ``read_rows``
   checked out a connection of its own (service/connections.py)
 - ``log_line_and_emf``: the access record as a log line of its own next to the EMF
@@ -32,17 +34,24 @@ from tests.benchmarks.inprocess import (
 )
 from tests.support.transport import LambdaContext
 
-VARIANTS = ("shipped", "session_reads", "log_line_and_emf", "no_access_record_no_metrics")
+VARIANTS = (
+    "shipped",
+    "core_reads",
+    "session_reads",
+    "log_line_and_emf",
+    "no_access_record_no_metrics",
+)
 
 
 def _switches(app: Any) -> Callable[[str], None]:
     """A function that puts the app into one variant (undoing the previous one)."""
-    from service import connections, observability
+    from service import connections, direct_reads, observability
 
     metrics = app.extensions["metrics"]
     powertools = metrics._metrics
     access = logging.getLogger("service.access")
     in_use = connections._session_in_use
+    supports = direct_reads.supports
 
     def both(response: Any) -> Any:
         # The log line, then the shipped path without the record in the EMF line.
@@ -53,6 +62,9 @@ def _switches(app: Any) -> Callable[[str], None]:
             metrics.enabled = True
 
     def set_variant(name: str) -> None:
+        direct_reads.supports = (  # type: ignore[method-assign]
+            (lambda _engine, _statement: False) if name == "core_reads" else supports
+        )
         connections._session_in_use = (  # type: ignore[assignment]
             (lambda session: session.registry()) if name == "session_reads" else in_use
         )

@@ -11,12 +11,14 @@ import boto3
 import pymysql
 from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
-from sqlalchemy import event, select
+from pymysql.constants import COMMAND
+from sqlalchemy import select
 
 from service.extensions import db
 from service.models import ProductImage
 from tests.support.aws import retries_without_waiting
 from tests.support.databases import admin_connection
+from tests.support.statements import query_text, watch_commands
 
 ERROR_XML = b"<Error><Code>{code}</Code><Message>injected fault</Message></Error>"
 
@@ -64,20 +66,19 @@ def kill(thread_id: int) -> None:
 
 @contextlib.contextmanager
 def kill_before(engine: Any, statement_prefix: str) -> Iterator[list[int]]:
-    """Kill the connection right before a statement starting with ``statement_prefix`` runs."""
+    """Kill the connection right before a statement starting with ``statement_prefix`` is
+    sent (seen on the wire: through SQLAlchemy's Connection or a direct read alike)."""
     killed: list[int] = []
 
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith(statement_prefix) and not killed:
-            thread_id = conn.connection.dbapi_connection.thread_id()
-            killed.append(thread_id)
-            kill(thread_id)
+    def before(connection: Any, command: int, sql: Any) -> None:
+        if command != COMMAND.COM_QUERY or killed:
+            return
+        if query_text(sql).upper().startswith(statement_prefix):
+            killed.append(connection.thread_id())
+            kill(connection.thread_id())
 
-    event.listen(engine, "before_cursor_execute", before)
-    try:
+    with watch_commands(engine, before):
         yield killed
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 @contextlib.contextmanager
