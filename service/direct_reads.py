@@ -10,9 +10,11 @@ checkout hooks, so the idle ping of service/connections.py, and its checkin); th
 columns' own result processors, so the rows equal the Core path's (tests check it
 column by column); errors wrapped as SQLAlchemy's ``DBAPIError``, and a dead connection
 invalidated (that connection; other pooled ones, if any, are found dead by their own
-reads), so ``read_rows`` retries and the error handlers answer exactly as before. What it gives up: cursor events (``before_cursor_execute``) do not
-fire for these reads; nothing needs them for a plain SELECT (service/connections.py
-begins a transaction only before a write), and the tests count statements on the wire.
+reads), so ``read_rows`` retries and the error handlers answer exactly as before.
+
+What it gives up: cursor events (``before_cursor_execute``) do not fire for these
+reads; nothing needs them for a plain SELECT (service/connections.py begins a
+transaction only before a write), and the tests count statements on the wire.
 
 PyMySQL only (``pyformat`` parameters): SQLite, the local default, keeps the Core path.
 """
