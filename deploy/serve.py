@@ -7,6 +7,7 @@ invocation at a time, as in one Lambda execution environment. Standard library o
 
 from __future__ import annotations
 
+import email.utils
 import importlib
 import io
 import json
@@ -21,9 +22,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from deploy import events
+from deploy import events, httphead
 from deploy.errors import DeployError
-from deploy.httpbody import UnreadableBody, read_body
+from deploy.httpbody import UnreadableRequest, read_body
 from deploy.unpacked import check_runs_here
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -31,10 +32,22 @@ DEFAULT_HANDLER = "service.lambda_handler:handler"
 _HOP_BY_HOP = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
 
 
+def new_log_stream_name() -> str:
+    """A name in the form Lambda gives an execution environment's log stream."""
+    return time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+
+
 class LambdaContext:
     """The attributes and method of the Lambda Python context object that code uses."""
 
-    def __init__(self, function_name: str, memory_mb: int, timeout_s: float, region: str) -> None:
+    def __init__(
+        self,
+        function_name: str,
+        memory_mb: int,
+        timeout_s: float,
+        region: str,
+        log_stream_name: str | None = None,
+    ) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
         self.invoked_function_arn = (
@@ -43,7 +56,7 @@ class LambdaContext:
         self.memory_limit_in_mb = memory_mb
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+        self.log_stream_name = log_stream_name or new_log_stream_name()
         self.identity = None
         self.client_context = None
         self._deadline = time.monotonic() + timeout_s
@@ -100,6 +113,8 @@ class LocalGateway(ThreadingHTTPServer):
         self.lambda_handler = handler
         self.config = config
         self.invoke_lock = threading.Lock()
+        # One execution environment, so one log stream for all its invocations.
+        self.log_stream_name = new_log_stream_name()
 
     def invoke(self, request: events.HttpRequest) -> events.HttpResponse:
         """Route one request through the Lambda handler as API Gateway would."""
@@ -116,10 +131,17 @@ class LocalGateway(ThreadingHTTPServer):
             binary_media_types=config.binary_media_types,
             server_port=self.server_address[1],
         )
-        if len(json.dumps(event)) > events.LAMBDA_REQUEST_LIMIT:
+        if (
+            events.event_size_bound(request) > events.LAMBDA_REQUEST_LIMIT
+            and len(json.dumps(event)) > events.LAMBDA_REQUEST_LIMIT
+        ):
             return events.gateway_error(413, "Request Too Long", "RequestTooLongException")
         context = LambdaContext(
-            config.function_name, config.memory_mb, config.timeout_s, config.region
+            config.function_name,
+            config.memory_mb,
+            config.timeout_s,
+            config.region,
+            self.log_stream_name,
         )
         try:
             with self.invoke_lock:
@@ -137,6 +159,18 @@ class LocalGateway(ThreadingHTTPServer):
         return events.HttpResponse(response.status, headers, response.body)
 
 
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _http_date() -> str:
+    """The Date header's value (RFC 9110 section 6.6.1), formatted once per second."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, email.utils.formatdate(now, usegmt=True))
+    return _date_cache[1]
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # One write per response: the headers and the body are buffered and sent together
@@ -147,36 +181,82 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # Nagle on, it would wait for the client's delayed ACK (~40 ms on Linux).
     disable_nagle_algorithm = True
     server: LocalGateway
+    raw_requestline: bytes  # set by http.server before parse_request
+    fields: list[tuple[str, str]]  # the request's headers (``headers``, http.server's, is unused)
+
+    def parse_request(self) -> bool:
+        """The request line and headers, read by deploy/httphead.py instead of
+        http.server's e-mail parser; False (after answering) when they are refused."""
+        self.close_connection = True
+        self.command, self.requestline = "", self.raw_requestline.decode("iso-8859-1").rstrip()
+        self.request_version = "HTTP/1.0"  # how a refusal is answered before the version is known
+        try:
+            line = httphead.parse_request_line(self.raw_requestline)
+            if line is None:  # an empty line: nothing to answer
+                return False
+            self.command, self.path, self.request_version = line.method, line.target, line.version
+            self.fields = httphead.read_headers(self.rfile)
+        except UnreadableRequest as refused:
+            self._refuse(refused)
+            return False
+        self.close_connection = not httphead.keeps_alive(self.request_version, self.fields)
+        if httphead.expects_continue(self.request_version, self.fields):
+            return self.handle_expect_100()
+        return True
+
+    def handle_expect_100(self) -> bool:
+        # wfile holds a response until it is complete (wbufsize): the interim 100 must go
+        # out now, or a client that waits for it before sending its body waits in vain.
+        super().handle_expect_100()
+        self.wfile.flush()
+        return True
+
+    def _refuse(self, refused: UnreadableRequest) -> None:
+        # The stream cannot be trusted any more: answer and close the connection.
+        self.close_connection = True
+        self._send(refused.response, close=True)
 
     def _proxy(self) -> None:
         try:
-            body = read_body(self.headers, self.rfile, self.server.config.body_limit)
-        except UnreadableBody as refused:
-            # The stream cannot be framed any more: answer and close the connection.
-            self.close_connection = True
-            self._send(refused.response, close=True)
+            body = read_body(self.fields, self.rfile, self.server.config.body_limit)
+        except UnreadableRequest as refused:
+            self._refuse(refused)
             return
         request = events.HttpRequest(
             method=self.command,
             target=self.path,
-            headers=list(self.headers.items()),
+            headers=self.fields,
             body=body,
             source_ip=self.client_address[0],
         )
         self._send(self.server.invoke(request))
 
     def _send(self, response: events.HttpResponse, close: bool = False) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
+        if response.from_gateway:
+            # The function never saw this request, so its access record will not tell.
+            self.log_message('"%s" %s', self.requestline, response.status)
+        # The status line and headers in one string (http.server's send_header appends
+        # and encodes each on its own); sent with the body when handle_one_request flushes.
+        reason = self.responses.get(response.status, ("",))[0]
+        head = [
+            f"{self.protocol_version} {response.status} {reason}",
+            f"Server: {self.version_string()}",
+            f"Date: {_http_date()}",
+            *(f"{name}: {value}" for name, value in response.headers),
+            f"Content-Length: {len(response.body)}",
+        ]
         if close:
-            self.send_header("Connection", "close")
-        self.end_headers()
+            head.append("Connection: close")
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _proxy
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """No line per request: the function logs its own access record (stdout), as on
+        Lambda, where API Gateway's access log is off unless configured; the requests the
+        gateway answers itself are logged in ``_send``."""
 
     def log_message(self, format: str, *args: Any) -> None:
         sys.stderr.write(f"{self.address_string()} - {format % args}\n")

@@ -8,31 +8,11 @@ connection is closed, since the rest of the stream can no longer be framed.
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 
 from deploy import events
-
-
-def _exchange(port: int, head: bytes, body: bytes = b"") -> tuple[int, bytes, bool]:
-    """Send a raw request; return the status, the response body and whether the server closed."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(head + b"\r\n" + body)
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = sock.recv(65536)
-            assert chunk, f"connection closed without an answer: {data!r}"
-            data += chunk
-        head_part, _, rest = data.partition(b"\r\n\r\n")
-        lines = head_part.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        fields = dict(line.lower().split(": ", 1) for line in lines[1:])
-        length = int(fields["content-length"])
-        while len(rest) < length:
-            rest += sock.recv(65536)
-        closed = sock.recv(1) == b""
-    return status, rest[:length], closed
+from tests.support.raw_http import exchange
 
 
 def _request(*headers: str) -> bytes:
@@ -56,7 +36,7 @@ def port(start_gateway):
 
 @pytest.mark.parametrize("value", ["-1", "+5", "5abc", "0x10", " ", "١٢", "5, 6"], ids=repr)
 def test_invalid_content_length_is_400_without_reading(port, value):
-    status, body, closed = _exchange(port.port, _request(f"Content-Length: {value}"), b"hello")
+    status, body, closed = exchange(port.port, _request(f"Content-Length: {value}"), b"hello")
     assert status == 400
     assert json.loads(body) == {"message": "Bad Request"}
     assert closed
@@ -65,32 +45,32 @@ def test_invalid_content_length_is_400_without_reading(port, value):
 
 def test_two_different_content_lengths_are_400(port):
     head = _request("Content-Length: 5", "Content-Length: 6")
-    assert _exchange(port.port, head, b"hello!")[0] == 400
+    assert exchange(port.port, head, b"hello!")[0] == 400
 
 
 def test_oversized_content_length_is_413_without_reading(port):
     # 10**20 bytes would never arrive: the answer must come from the header alone.
-    status, body, closed = _exchange(port.port, _request(f"Content-Length: {10**20}"))
+    status, body, closed = exchange(port.port, _request(f"Content-Length: {10**20}"))
     assert (status, json.loads(body), closed) == (413, {"message": "Request Too Long"}, True)
     assert port.calls == []
 
 
 def test_content_length_at_the_limit_is_read(port):
     head = _request("Content-Length: 64", "Connection: close")
-    status, body, _closed = _exchange(port.port, head, b"x" * 64)
+    status, body, _closed = exchange(port.port, head, b"x" * 64)
     assert (status, body) == (200, b"called")
 
 
 def test_chunk_declared_over_the_limit_is_413_before_its_data(port):
     head = _request("Transfer-Encoding: chunked")
-    status, _body, closed = _exchange(port.port, head, b"%x\r\n" % (10**9))
+    status, _body, closed = exchange(port.port, head, b"%x\r\n" % (10**9))
     assert (status, closed) == (413, True)
     assert port.calls == []
 
 
 def test_chunks_adding_up_over_the_limit_are_413(port):
     chunk = b"20\r\n" + b"y" * 32 + b"\r\n"
-    status, _body, _closed = _exchange(port.port, _request("Transfer-Encoding: chunked"), chunk * 3)
+    status, _body, _closed = exchange(port.port, _request("Transfer-Encoding: chunked"), chunk * 3)
     assert status == 413
     assert port.calls == []
 
@@ -98,24 +78,24 @@ def test_chunks_adding_up_over_the_limit_are_413(port):
 @pytest.mark.parametrize("size_line", [b"zz", b"-5", b"", b"1" * 40], ids=repr)
 def test_malformed_chunk_size_is_400(port, size_line):
     head = _request("Transfer-Encoding: chunked")
-    assert _exchange(port.port, head, size_line + b"\r\nabc\r\n0\r\n\r\n")[0] == 400
+    assert exchange(port.port, head, size_line + b"\r\nabc\r\n0\r\n\r\n")[0] == 400
     assert port.calls == []
 
 
 def test_chunked_and_content_length_together_are_400(port):
     head = _request("Transfer-Encoding: chunked", "Content-Length: 3")
-    assert _exchange(port.port, head, b"3\r\nabc\r\n0\r\n\r\n")[0] == 400
+    assert exchange(port.port, head, b"3\r\nabc\r\n0\r\n\r\n")[0] == 400
 
 
 def test_unknown_transfer_coding_is_400(port):
     head = _request("Transfer-Encoding: gzip, chunked")
-    assert _exchange(port.port, head, b"0\r\n\r\n")[0] == 400
+    assert exchange(port.port, head, b"0\r\n\r\n")[0] == 400
 
 
 def test_valid_chunked_body_within_the_limit_is_delivered(port):
     head = _request("Transfer-Encoding: chunked", "Content-Type: text/plain")
     body = b"3;ext=1\r\nabc\r\n4\r\ndefg\r\n0\r\nX-Trailer: 1\r\n\r\n"
-    status, _body, closed = _exchange(port.port, head + b"Connection: close\r\n", body)
+    status, _body, closed = exchange(port.port, head + b"Connection: close\r\n", body)
     assert status == 200
     assert port.calls[0]["body"] is not None
     assert closed

@@ -9,6 +9,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from deploy import events
 from deploy.errors import DeployError
@@ -245,3 +247,51 @@ def test_a_small_response_is_one_write(start, monkeypatch):
     status, _headers, body = _call(conn, "GET", "/healthz")
     assert status == 200
     assert len(writes) == 1 and writes[0] > len(body), writes
+
+
+_ANY_LATIN1 = st.text(st.characters(max_codepoint=0xFF), max_size=2000)
+
+
+_WORST = {  # each part at its most expensive per byte, alone (the fixed part is small beside it)
+    "path": "\x00" * 3000, "query": "", "headers": [], "body": b"", "content_type": None,
+    "binary": (),
+}  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@example(**_WORST)
+@example(**{**_WORST, "path": "a", "query": "a&" * 1500})
+@example(**{**_WORST, "path": "a", "headers": [("\x01" * 2000, "\x01" * 2000)] * 3})
+@example(**{**_WORST, "path": "a", "headers": [("", "")] * 100})
+@example(**{**_WORST, "path": "a", "body": "\U0001f600".encode() * 1000, "binary": ()})
+@example(**{**_WORST, "path": "a", "body": b"\xff" * 5000, "binary": ()})
+@given(
+    # long enough that the bound's fixed part cannot hide a wrong factor per byte
+    path=st.text(st.sampled_from('/a%ff&="\\\x00\x7f'), min_size=500, max_size=3000),
+    query=st.text(st.sampled_from('a&=%ff"\\\x01'), max_size=3000),
+    headers=st.lists(st.tuples(_ANY_LATIN1, _ANY_LATIN1), max_size=8),
+    body=st.binary(max_size=5000) | st.text(max_size=2000).map(str.encode),
+    content_type=st.sampled_from(["application/json", "image/png", None]),
+    binary=st.sampled_from([("*/*",), ("image/*",), ()]),
+)
+def test_event_size_bound_is_never_below_the_events_size(
+    path, query, headers, body, content_type, binary
+):
+    # The gateway skips serialising the event for Lambda's payload limit when the bound
+    # is under it: the bound must hold for any request, escaping and repetition included.
+    if content_type:
+        headers = [*headers, ("Content-Type", content_type)]
+    headers = [*headers, ("Host", "localhost"), ("User-Agent", "\x02" * 100)]
+    target = "/prod/" + path + ("?" + query if query else "")
+    request = events.HttpRequest("GET", target, headers, body, "127.0.0.1")
+    event = events.build_event(
+        request, path="/" + path, stage="prod", binary_media_types=binary, server_port=65535
+    )
+    assert len(json.dumps(event)) <= events.event_size_bound(request)
+
+
+@pytest.mark.parametrize("epoch", [0, 951_782_400.5, 1_796_289_375, 4_102_444_799])
+def test_request_time_is_api_gateways_format(epoch):
+    # time.strftime's %b is locale-dependent; the C locale's is API Gateway's.
+    expected = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(epoch))
+    assert events.request_time(epoch) == expected
