@@ -1,11 +1,11 @@
 """Logs, metrics and tracing: JSON logs with request ids, an access record per request,
 CloudWatch metrics as Embedded Metric Format lines (no API calls), optional X-Ray.
 
-Powertools formats and emits; nothing here calls AWS on the hot path. Where metrics are
-on (Lambda), the access record travels in the invocation's EMF line as its properties
-(Powertools' ``add_metadata``, searchable in CloudWatch Logs Insights): one JSON line per
-request instead of two, ~0.1 ms less per request (docs/performance.md). Elsewhere it is
-a log line of the ``service.access`` logger.
+Powertools formats the JSON logs and traces; service/emf.py writes the metrics. Nothing
+here calls AWS on the hot path. Where metrics are on (Lambda), the access record travels
+in the invocation's EMF line as its properties (searchable in CloudWatch Logs Insights):
+one JSON line per request instead of two, ~0.1 ms less per request
+(docs/performance.md). Elsewhere it is a log line of the ``service.access`` logger.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
+from service.emf import EmbeddedMetrics
 from service.storage import LOCAL_DOWNLOAD_PREFIX
 
 logger = logging.getLogger("service.access")
@@ -87,27 +88,22 @@ class Metrics:
 
     def __init__(self, enabled: bool, namespace: str, service: str) -> None:
         self.enabled = enabled
-        self._metrics: Any = None
-        if enabled:
-            from aws_lambda_powertools import Metrics as PowertoolsMetrics
-
-            self._metrics = PowertoolsMetrics(namespace=namespace, service=service)
+        self._metrics = EmbeddedMetrics(namespace, {"service": service}) if enabled else None
 
     def add(self, name: str, unit: str, value: float) -> None:
         if self._metrics is not None:
-            self._metrics.add_metric(name=name, unit=unit, value=value)
+            self._metrics.add(name, unit, value)
 
     def describe(self, properties: dict[str, Any]) -> None:
         """Properties of the next EMF line that are not metrics (request ids, the route)."""
         if self._metrics is not None:
-            for key, value in properties.items():
-                self._metrics.add_metadata(key=key, value=value)
+            self._metrics.describe(properties)
 
     def flush(self) -> None:
         if self._metrics is None:
             return
         try:
-            self._metrics.flush_metrics(raise_on_empty_metrics=False)
+            self._metrics.flush()
         except Exception:  # a metrics problem must never fail the request it measured
             logging.getLogger(__name__).exception("could not flush metrics")
 
