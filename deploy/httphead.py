@@ -27,6 +27,7 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _FIELD = re.compile(r"([^:]*):[ \t]*(.*?)[ \t]*")  # OWS trimmed from the value
 _BAD_VALUE = re.compile(r"[\r\n\0]")
 _VERSION = re.compile(r"HTTP/([0-9])\.([0-9])")
+_NOT_IN_TARGET = re.compile(r"[\x00-\x20\x7f\x85\xa0]")  # controls and (latin-1) spaces
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def parse_request_line(raw: bytes) -> RequestLine | None:
     if len(parts) != 3 or not _TOKEN.fullmatch(parts[0]) or not parts[1]:
         raise bad_request()
     method, target, version = parts
-    if any(c.isspace() or c < " " for c in target):
+    if _NOT_IN_TARGET.search(target):
         raise bad_request()
     numbers = _VERSION.fullmatch(version)
     if numbers is None:

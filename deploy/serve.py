@@ -54,7 +54,7 @@ class LambdaContext:
             f"arn:aws:lambda:{region}:{events.ACCOUNT_ID}:function:{function_name}"
         )
         self.memory_limit_in_mb = memory_mb
-        self.aws_request_id = str(uuid.uuid4())
+        self.aws_request_id = events.new_uuid()
         self.log_group_name = f"/aws/lambda/{function_name}"
         self.log_stream_name = log_stream_name or new_log_stream_name()
         self.identity = None

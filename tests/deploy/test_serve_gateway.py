@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+import uuid
 
 import pytest
 from hypothesis import example, given, settings
@@ -295,3 +296,10 @@ def test_request_time_is_api_gateways_format(epoch):
     # time.strftime's %b is locale-dependent; the C locale's is API Gateway's.
     expected = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(epoch))
     assert events.request_time(epoch) == expected
+
+
+def test_request_ids_are_distinct_version_4_uuids():
+    ids = [events.new_uuid() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    assert all(uuid.UUID(i).version == 4 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
+    assert all(str(uuid.UUID(i)) == i for i in ids)  # the canonical text form

@@ -56,6 +56,7 @@ def test_headers_reach_the_function_as_sent_without_surrounding_whitespace(port)
         _get("Host: localhost", line="GET  /x HTTP/1.1"),
         _get("Host: localhost", line="GET /x HTTP/1.1 extra"),
         _get("Host: localhost", line="GET /x\x01 HTTP/1.1"),
+        _get("Host: localhost", line="GET /x\xa0y HTTP/1.1"),  # a latin-1 space
         _get("Host: localhost", line="GET /x HTTP/1.x"),
         _get("Host: localhost", line="GET /x HTTP/0.9"),
         _get("Host: localhost", line="G(T /x HTTP/1.1"),
