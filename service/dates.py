@@ -19,7 +19,9 @@ def touched(previous: datetime) -> datetime:
 
 
 def isoformat(value: datetime) -> str:
-    """Format as ``2016-08-29T09:12:33.001Z`` (always three fractional digits)."""
-    if value.tzinfo is not None:
+    """Format as ``2016-08-29T09:12:33.001Z`` (always three fractional digits; naive
+    values are taken as UTC). Not ``strftime``: a third slower, and it writes year 999
+    as ``999``."""
+    if value.tzinfo is not None and value.utcoffset():
         value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
