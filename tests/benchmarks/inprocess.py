@@ -232,9 +232,10 @@ def orm_get(app: Any, product_id: int, requests: int) -> dict[str, Any]:
 
 
 def core_row_read(app: Any, product_id: int, requests: int) -> dict[str, Any]:
-    """Reference point: the same read as GET product (service.api.lookups: a Core select
+    """Reference point: the same read as GET product (service.api.lookups: a select
     through ``read_rows``, on a connection checked out for it since the fresh session has
-    not begun, with the dead-connection retry)."""
+    not begun, with the dead-connection retry; on MariaDB below SQLAlchemy's Connection
+    since service/direct_reads.py, the name kept so runs of both can be compared)."""
     from service.api.lookups import _PRODUCT_ROW
     from service.connections import read_rows
     from service.extensions import db
