@@ -12,11 +12,9 @@ import logging
 
 import pytest
 
-from service import create_app
 from service.extensions import db
 from tests.support import faults, images
-from tests.support.apps import make_config
-from tests.support.databases import clear_tables, migrate_to_head, mysql_url
+from tests.support.databases import migrated_mysql, mysql_app
 from tests.support.factories import product_payload
 from tests.support.transport import ApiClient
 
@@ -26,16 +24,12 @@ PROBLEM = "application/problem+json"
 @pytest.fixture(scope="module")
 def fault_db(mysql_database):
     """One migrated MariaDB database for this module (rows are deleted after each test)."""
-    name = mysql_database("test_fault")
-    migrate_to_head(mysql_url(name))
-    return name
+    return migrated_mysql(mysql_database, "test_fault")
 
 
 @pytest.fixture
 def app(fault_db, images_bucket, tmp_path):
-    app = create_app(make_config(mysql_url(fault_db), tmp_path, IMAGES_BUCKET=images_bucket))
-    yield app
-    clear_tables(app)
+    yield from mysql_app(fault_db, tmp_path, IMAGES_BUCKET=images_bucket)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from service.extensions import db
 from service.models import Product, username_key
 from tests.support import faults, images
 from tests.support.apps import make_config
-from tests.support.databases import clear_tables, migrate_to_head, mysql_url
+from tests.support.databases import migrated_mysql, mysql_app
 from tests.support.factories import create_account, create_product
 from tests.support.statements import count_statements
 from tests.support.transport import ApiClient
@@ -30,16 +30,12 @@ from tests.support.transport import ApiClient
 
 @pytest.fixture(scope="module")
 def direct_db(mysql_database):
-    name = mysql_database("test_direct_reads")
-    migrate_to_head(mysql_url(name))
-    return name
+    return migrated_mysql(mysql_database, "test_direct_reads")
 
 
 @pytest.fixture
 def app(direct_db, tmp_path):
-    app = create_app(make_config(mysql_url(direct_db), tmp_path))
-    yield app
-    clear_tables(app)
+    yield from mysql_app(direct_db, tmp_path)
 
 
 @pytest.fixture

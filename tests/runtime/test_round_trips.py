@@ -14,13 +14,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from service import connections, create_app
+from service import connections
 from service.api.lookups import _PRODUCT_ROW
 from service.connections import read_rows
 from service.extensions import db
 from tests.support import faults, images
-from tests.support.apps import make_config
-from tests.support.databases import admin_connection, clear_tables, migrate_to_head, mysql_url
+from tests.support.databases import admin_connection, migrated_mysql, mysql_app
 from tests.support.factories import create_account, create_product, user_payload
 from tests.support.statements import count_statements
 from tests.support.transport import ApiClient
@@ -28,16 +27,12 @@ from tests.support.transport import ApiClient
 
 @pytest.fixture(scope="module")
 def round_trip_db(mysql_database):
-    name = mysql_database("test_rt_count")
-    migrate_to_head(mysql_url(name))
-    return name
+    return migrated_mysql(mysql_database, "test_rt_count")
 
 
 @pytest.fixture
 def app(round_trip_db, tmp_path):
-    app = create_app(make_config(mysql_url(round_trip_db), tmp_path))
-    yield app
-    clear_tables(app)
+    yield from mysql_app(round_trip_db, tmp_path)
 
 
 @pytest.fixture(params=["flask", "apigw_v1"])

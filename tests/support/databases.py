@@ -55,6 +55,24 @@ def migrate_to_head(url: str) -> None:
         db.engine.dispose()
 
 
+def migrated_mysql(mysql_database, prefix: str) -> str:
+    """A throwaway MariaDB database (from the ``mysql_database`` factory fixture) with the
+    schema at head: what a module-scoped fixture of MariaDB tests returns."""
+    name = mysql_database(prefix)
+    migrate_to_head(mysql_url(name))
+    return name
+
+
+def mysql_app(database: str, tmp_path, **overrides):
+    """An app on ``database`` whose rows are deleted when the test is done (a generator
+    for an ``app`` fixture: ``yield from mysql_app(...)``)."""
+    from tests.support.apps import make_config
+
+    app = create_app(make_config(mysql_url(database), tmp_path, **overrides))
+    yield app
+    clear_tables(app)
+
+
 def clear_tables(app) -> None:
     """Delete every row (children first) and close the app's connections."""
     with app.app_context():
