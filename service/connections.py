@@ -212,8 +212,8 @@ def read_rows(
 
     def read_alone() -> list[Row[Any]]:
         # Checked out in autocommit, nothing pending: a plain read may always run again.
-        if direct_reads.supports(engine, statement):
-            return direct_reads.read(engine, statement, parameters)  # type: ignore[arg-type]
+        if direct_reads.supports(statement, engine):
+            return direct_reads.read(engine, statement, parameters)
         with engine.connect() as own:
             return list(own.execute(statement, parameters).all())
 

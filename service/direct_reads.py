@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, MutableMapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect, Engine, Row, result_tuple
@@ -32,7 +32,7 @@ from sqlalchemy.sql import Select
 Processor = Callable[[Any], Any]
 
 
-def supports(engine: Engine, statement: Any) -> bool:
+def supports(statement: object, engine: Engine) -> TypeGuard[Select[Any]]:
     """Whether ``statement`` may run here on ``engine``: a SELECT, on PyMySQL."""
     return isinstance(statement, Select) and engine.dialect.driver == "pymysql"
 

@@ -86,7 +86,7 @@ def _switches(app: Any) -> Callable[[str], None]:
 
     def set_variant(name: str) -> None:
         direct_reads.supports = (  # type: ignore[method-assign]
-            (lambda _engine, _statement: False) if name == "core_reads" else supports
+            (lambda _statement, _engine: False) if name == "core_reads" else supports
         )
         connections._session_in_use = (  # type: ignore[assignment]
             (lambda session: session.registry()) if name == "session_reads" else in_use

@@ -72,7 +72,7 @@ def test_rows_equal_the_core_paths_column_by_column(app, seeded):
         (_ONE, {}),
     ]
     for statement, parameters in reads:
-        assert direct_reads.supports(engine, statement)
+        assert direct_reads.supports(statement, engine)
         direct = direct_reads.read(engine, statement, parameters)
         core = _core(engine, statement, parameters)
         assert [row._fields for row in direct] == [row._fields for row in core]
@@ -85,9 +85,9 @@ def test_rows_equal_the_core_paths_column_by_column(app, seeded):
 
 
 def test_only_pymysql_selects_take_the_direct_path(app, tmp_path):
-    assert not direct_reads.supports(_engine(app), _PRODUCT_ROW.subquery())
+    assert not direct_reads.supports(_PRODUCT_ROW.subquery(), _engine(app))
     sqlite = create_app(make_config(f"sqlite:///{tmp_path / 'local.db'}", tmp_path))
-    assert not direct_reads.supports(_engine(sqlite), _PRODUCT_ROW)
+    assert not direct_reads.supports(_PRODUCT_ROW, _engine(sqlite))
 
 
 def test_in_lists_are_refused_when_compiled(app):
