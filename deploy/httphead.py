@@ -37,6 +37,12 @@ class RequestLine:
     version: str  # "HTTP/1.0" or "HTTP/1.1"
 
 
+def _line(raw: bytes) -> str:
+    """``raw`` without its one line ending (CRLF, or a bare LF as RFC 9112 allows)."""
+    end = 2 if raw.endswith(b"\r\n") else 1 if raw.endswith(b"\n") else 0
+    return raw[: len(raw) - end].decode("iso-8859-1")
+
+
 def _too_large() -> UnreadableRequest:
     return UnreadableRequest(
         431, "Request Header Fields Too Large", "RequestHeaderFieldsTooLargeException"
@@ -48,7 +54,7 @@ def parse_request_line(raw: bytes) -> RequestLine | None:
 
     :raise UnreadableRequest: 400 for a malformed line, 505 for HTTP/2 and later.
     """
-    line = raw.decode("iso-8859-1").rstrip("\r\n")
+    line = _line(raw)
     if not line:
         return None
     parts = line.split(" ")
@@ -83,7 +89,7 @@ def read_headers(stream: BufferedIOBase) -> list[tuple[str, str]]:
             raise _too_large()
         if not raw.endswith(b"\n"):  # the client closed mid-header
             raise bad_request()
-        line = raw.decode("iso-8859-1").rstrip("\r\n")
+        line = _line(raw)
         if not line:
             return headers
         if line[0] in " \t":  # obs-fold

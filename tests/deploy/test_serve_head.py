@@ -52,6 +52,7 @@ def test_headers_reach_the_function_as_sent_without_surrounding_whitespace(port)
         _get("No-Colon"),
         _get("X-Nul: a\0b"),
         _get("X-Cr: a\rb"),
+        _get("X-Cr-At-The-End: a\r"),
         _get("Host: localhost", line="GET /x"),  # HTTP/0.9
         _get("Host: localhost", line="GET  /x HTTP/1.1"),
         _get("Host: localhost", line="GET /x HTTP/1.1 extra"),
