@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,7 +33,7 @@ _HOP_BY_HOP = frozenset({"connection", "content-length", "transfer-encoding", "k
 
 def new_log_stream_name() -> str:
     """A name in the form Lambda gives an execution environment's log stream."""
-    return time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+    return time.strftime("%Y/%m/%d/[$LATEST]") + events.random_hex(32)
 
 
 class LambdaContext:

@@ -128,12 +128,11 @@ def read(engine: Engine, statement: Select[Any], values: dict[str, Any]) -> list
         dead = dialect.is_disconnect(error, pooled.dbapi_connection, cursor)
         if dead:
             pooled.invalidate(error)
-        pooled.close()
         raise _wrap(error, engine, compiled.sql, dead) from error
     except BaseException as error:
         # Interrupted mid-reply, the connection's state is unknown: never back to the pool.
         pooled.invalidate(error if isinstance(error, Exception) else None)
-        pooled.close()
         raise
-    pooled.close()
+    finally:
+        pooled.close()  # back to the pool, or (invalidated) closed
     return compiled.rows(description, data)

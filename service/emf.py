@@ -8,8 +8,8 @@ members of the root). The units: CloudWatch's ``StandardUnit``
 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html).
 
 Why not Powertools' ``Metrics`` (still used here for JSON logs and tracing): for the
-API's few metrics and one dimension, its validation and bookkeeping cost ~0.1 ms of a
-~1 ms GET served by ``deploy serve`` (docs/performance.md); this builds the same
+API's few metrics and one dimension, its validation and bookkeeping cost ~0.07 ms of a
+~1 ms GET (docs/performance.md, the variants of the fourth round); this builds the same
 document, member for member (tests/unit/test_emf.py compares the two), with one
 ``json.dumps``.
 """

@@ -34,6 +34,7 @@ from tests.benchmarks.inprocess import (
     quiet_stdout,
     to_event,
 )
+from tests.support.powertools_metrics import PowertoolsMetrics
 from tests.support.transport import LambdaContext
 
 VARIANTS = (
@@ -46,32 +47,13 @@ VARIANTS = (
 )
 
 
-class _PowertoolsMetrics:
-    """Powertools' ``Metrics`` behind the interface of service.emf.EmbeddedMetrics."""
-
-    def __init__(self, namespace: str, service: str) -> None:
-        from aws_lambda_powertools import Metrics
-
-        self._metrics = Metrics(namespace=namespace, service=service)
-
-    def add(self, name: str, unit: str, value: float) -> None:
-        self._metrics.add_metric(name=name, unit=unit, value=value)
-
-    def describe(self, properties: dict[str, Any]) -> None:
-        for key, value in properties.items():
-            self._metrics.add_metadata(key=key, value=value)
-
-    def flush(self) -> None:
-        self._metrics.flush_metrics(raise_on_empty_metrics=False)
-
-
 def _switches(app: Any) -> Callable[[str], None]:
     """A function that puts the app into one variant (undoing the previous one)."""
     from service import connections, direct_reads, observability
 
     metrics = app.extensions["metrics"]
     shipped = metrics._metrics
-    powertools = _PowertoolsMetrics(app.config["METRICS_NAMESPACE"], app.config["SERVICE_NAME"])
+    powertools = PowertoolsMetrics(app.config["METRICS_NAMESPACE"], app.config["SERVICE_NAME"])
     access = logging.getLogger("service.access")
     in_use = connections._session_in_use
     supports = direct_reads.supports

@@ -8,9 +8,9 @@ import json
 import time
 
 import pytest
-from aws_lambda_powertools import Metrics
 
 from service.emf import MAX_METRICS, MAX_VALUES, EmbeddedMetrics
+from tests.support.powertools_metrics import PowertoolsMetrics
 
 NAMESPACE, SERVICE = "InventoryApi", "inventory-api"
 PROPERTIES = {"route": "/v1/product/<id:product_id>", "status": 404, "cold_start": False,
@@ -30,12 +30,11 @@ def _ours(calls, properties):
 
 
 def _powertools(calls, properties, capsys):
-    metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-    for key, value in properties.items():
-        metrics.add_metadata(key=key, value=value)
+    metrics = PowertoolsMetrics(NAMESPACE, SERVICE)
+    metrics.describe(properties)
     for name, unit, value in calls:
-        metrics.add_metric(name=name, unit=unit, value=value)
-    metrics.flush_metrics(raise_on_empty_metrics=False)
+        metrics.add(name, unit, value)
+    metrics.flush()
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
